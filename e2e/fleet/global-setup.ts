@@ -1,0 +1,28 @@
+// Starts one real fleet for the whole e2e run and stops it at the end. Set CAPI_MCP_E2E_FLEET to
+// the fleet.json of a fleet that is already up (e.g. .fleet/fleet.json) to reuse it instead.
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { type Fleet, startFleet } from "./fleet.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    fleetInfoFile: string;
+  }
+}
+
+let fleet: Fleet | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  const existing = process.env.CAPI_MCP_E2E_FLEET;
+  if (existing) {
+    project.provide("fleetInfoFile", path.resolve(existing));
+    return;
+  }
+  fleet = await startFleet({ log: (message) => process.stderr.write(`[fleet] ${message}\n`) });
+  project.provide("fleetInfoFile", path.join(fleet.info.stateDirectory, "fleet.json"));
+}
+
+export async function teardown(): Promise<void> {
+  await fleet?.stop();
+  fleet = undefined;
+}
