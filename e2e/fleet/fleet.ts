@@ -20,6 +20,7 @@ import {
   writeAuditPolicy,
 } from "./kube-apiserver.ts";
 import { KubeRestClient } from "./kube-rest.ts";
+import { loginAs } from "./login.ts";
 import {
   caSecret,
   clusterCrd,
@@ -387,6 +388,40 @@ async function bootstrapManagement(
   }
 }
 
+/**
+ * Waits until every API server authenticates a real ID token: kube-apiserver 1.20 sets up its
+ * OIDC authenticator in the background, and a fleet that answers /readyz may still refuse tokens.
+ */
+async function waitForOidcAuthentication(
+  info: FleetInfo,
+  clusters: readonly ClusterMaterial[],
+  timeout: number,
+): Promise<void> {
+  const probeUser = userSpecs[0]?.name ?? "alice";
+  const { idToken } = await loginAs(info, probeUser);
+  await Promise.all(
+    clusters.map(async (material) => {
+      const client = await adminClient(material);
+      try {
+        await waitFor(
+          `kube-apiserver ${material.displayName} to accept ID tokens`,
+          async () => {
+            const review = await client.expectOk<{ status?: { authenticated?: boolean } }>(
+              "POST",
+              "/apis/authentication.k8s.io/v1/tokenreviews",
+              { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: idToken } },
+            );
+            return review.status?.authenticated === true;
+          },
+          { timeoutMilliseconds: timeout },
+        );
+      } finally {
+        client.close();
+      }
+    }),
+  );
+}
+
 async function kubernetesVersion(binary: string): Promise<string> {
   const { stdout } = await run(binary, ["--version"]);
   return stdout.trim().replace(/^Kubernetes\s+/, "");
@@ -554,6 +589,13 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Fleet
       { timeoutMilliseconds: timeout, process: etcd },
     );
 
+    // The API servers fetch the issuer's discovery document at start and retry only every 10 s,
+    // so the OpenID provider must be listening first.
+    await waitFor("the OpenID provider and stand-in kubelets", async () => existsSync(daemonConfig.readyFile), {
+      timeoutMilliseconds: timeout,
+      process: daemon,
+    });
+
     // API servers
     log(`starting ${prepared.length} kube-apiservers`);
     const apiservers = prepared.map(({ material, args }) => {
@@ -565,10 +607,6 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Fleet
       });
       processes.push(apiserver);
       return apiserver;
-    });
-    await waitFor("the OpenID provider and stand-in kubelets", async () => existsSync(daemonConfig.readyFile), {
-      timeoutMilliseconds: timeout,
-      process: daemon,
     });
     await Promise.all(
       prepared.map(async ({ material }, index) => {
@@ -688,6 +726,7 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Fleet
       processes,
     };
     await writeFile(path.join(stateDirectory, "fleet.json"), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    await waitForOidcAuthentication(info, [management, ...workloads], timeout);
     log(`fleet up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return { info, stop: stopAll };
   } catch (error) {

@@ -398,8 +398,10 @@ async function serveExec(options: StandInKubeletOptions, socket: WebSocket, pod:
 // any other bytes, so a test can make a real TCP round trip through the API server.
 
 function servePortForward(options: StandInKubeletOptions, socket: WebSocket, pod: Pod, query: URLSearchParams) {
-  const ports = (query.get("ports") ?? "")
-    .split(",")
+  // kube-apiserver passes the ports as `port`, repeated or comma-separated, as a kubelet expects.
+  const ports = query
+    .getAll("port")
+    .flatMap((value) => value.split(","))
     .filter((port) => port.length > 0)
     .map(Number);
   const declared = new Set(
