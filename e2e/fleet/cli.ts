@@ -2,17 +2,28 @@
 // Runs the real local fleet for development and demos. State lives in .fleet/ (git-ignored):
 // fleet.json describes the fleet; kubeconfig has one context per cluster.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FleetInfo, fleetAdminClient, fleetProcessStatus, readFleetInfo, startFleet, stopFleet } from "./fleet.ts";
 
 const repositoryRoot = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const stateDirectory = path.join(repositoryRoot, ".fleet");
+// CAPI_MCP_FLEET_DIR moves the CLI's state elsewhere (the lifecycle test uses its own).
+const stateDirectory = path.resolve(process.env.CAPI_MCP_FLEET_DIR ?? path.join(repositoryRoot, ".fleet"));
 const infoFile = path.join(stateDirectory, "fleet.json");
 const kubeconfigFile = path.join(stateDirectory, "kubeconfig");
 const defaultGatewayPort = 8080;
+
+/** Resident memory of a process from /proc, in KiB; undefined when it is gone. */
+function residentKibibytes(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function healthy(info: FleetInfo): Promise<boolean> {
   if (fleetProcessStatus(info).some((process) => !process.alive)) return false;
@@ -97,9 +108,14 @@ async function status(): Promise<number> {
     console.log("No fleet is up (no .fleet/fleet.json). Start one with: npm run fleet -- up");
     return 1;
   }
+  let totalKibibytes = 0;
   for (const process of fleetProcessStatus(info)) {
-    console.log(`${process.alive ? "running" : "STOPPED"}  ${process.name} (pid ${process.pid})`);
+    const rss = residentKibibytes(process.pid);
+    totalKibibytes += rss ?? 0;
+    const memory = rss === undefined ? "" : `, RSS ${(rss / 1024).toFixed(0)} MiB`;
+    console.log(`${process.alive ? "running" : "STOPPED"}  ${process.name} (pid ${process.pid}${memory})`);
   }
+  console.log(`total RSS ${(totalKibibytes / 1024).toFixed(0)} MiB`);
   const ok = await healthy(info);
   console.log(
     ok ? "\nAll API servers are ready.\n" : "\nThe fleet is not healthy: run `npm run fleet -- down` then `up`.\n",
