@@ -4,7 +4,11 @@ import { importsOf, type PackageFacts, readPackages, topologyViolations } from "
 
 const packagesDirectory = fileURLToPath(new URL("../../packages", import.meta.url));
 
-function fakePackage(directory: string, overrides: Partial<PackageFacts["manifest"]>, sources: PackageFacts["sources"] = []): PackageFacts {
+function fakePackage(
+  directory: string,
+  overrides: Partial<PackageFacts["manifest"]>,
+  sources: PackageFacts["sources"] = [],
+): PackageFacts {
   return {
     directory,
     manifest: {
@@ -26,7 +30,9 @@ describe("the package topology", () => {
 
   it("catches a sibling import that the table forbids (tools importing kube)", () => {
     const violations = topologyViolations([
-      fakePackage("tools", { dependencies: { "@capi-mcp/kube": "0.1.0" } }, [{ file: "get.ts", text: 'import { x } from "@capi-mcp/kube";' }]),
+      fakePackage("tools", { dependencies: { "@capi-mcp/kube": "0.1.0" } }, [
+        { file: "get.ts", text: 'import { x } from "@capi-mcp/kube";' },
+      ]),
     ]);
     expect(violations).toEqual([
       "@capi-mcp/tools may not depend on @capi-mcp/kube",
@@ -35,15 +41,18 @@ describe("the package topology", () => {
   });
 
   it("catches core depending on anything internal", () => {
-    expect(topologyViolations([fakePackage("core", {}, [{ file: "a.ts", text: 'export * from "@capi-mcp/policy";' }])])).toEqual([
-      "packages/core/src/a.ts imports @capi-mcp/policy, which core may not use",
-    ]);
+    expect(
+      topologyViolations([fakePackage("core", {}, [{ file: "a.ts", text: 'export * from "@capi-mcp/policy";' }])]),
+    ).toEqual(["packages/core/src/a.ts imports @capi-mcp/policy, which core may not use"]);
   });
 
   it("catches deep imports, undeclared imports, relative escapes, extra exports and unknown packages", () => {
     const violations = topologyViolations([
       fakePackage("mcp", { exports: { ".": {}, "./internal": {}, "./package.json": {} } }, [
-        { file: "server.ts", text: 'import { a } from "@capi-mcp/tools/src/get.js";\nimport("../../policy/src/index.js");' },
+        {
+          file: "server.ts",
+          text: 'import { a } from "@capi-mcp/tools/src/get.js";\nimport("../../policy/src/index.js");',
+        },
       ]),
       fakePackage("helpers", {}),
     ]);
@@ -57,7 +66,8 @@ describe("the package topology", () => {
   });
 
   it("finds static, side-effect, re-export and dynamic imports", () => {
-    const text = 'import a from "x";\nimport "y";\nexport { b } from "z";\nawait import("w");\nimport type { C } from "v";';
+    const text =
+      'import a from "x";\nimport "y";\nexport { b } from "z";\nawait import("w");\nimport type { C } from "v";';
     expect(importsOf(text)).toEqual(["x", "y", "z", "w", "v"]);
   });
 });

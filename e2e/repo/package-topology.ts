@@ -35,7 +35,8 @@ function sourceFiles(root: string, directory = root): { file: string; text: stri
   for (const entry of readdirSync(directory)) {
     const full = path.join(directory, entry);
     if (statSync(full).isDirectory()) found.push(...sourceFiles(root, full));
-    else if (/\.(ts|mts|js|mjs)$/.test(entry)) found.push({ file: path.relative(root, full), text: readFileSync(full, "utf8") });
+    else if (/\.(ts|mts|js|mjs)$/.test(entry))
+      found.push({ file: path.relative(root, full), text: readFileSync(full, "utf8") });
   }
   return found;
 }
@@ -73,7 +74,9 @@ export function topologyViolations(packages: readonly PackageFacts[]): string[] 
     if (facts.manifest.type !== "module") violations.push(`${scope}${name} must be "type": "module"`);
     const exportKeys = Object.keys(facts.manifest.exports ?? {}).sort();
     if (JSON.stringify(exportKeys) !== JSON.stringify([".", "./package.json"])) {
-      violations.push(`${scope}${name} must export "." and "./package.json" only (found ${exportKeys.join(", ") || "none"})`);
+      violations.push(
+        `${scope}${name} must export "." and "./package.json" only (found ${exportKeys.join(", ") || "none"})`,
+      );
     }
     const declared = new Set(
       [facts.manifest.dependencies, facts.manifest.devDependencies, facts.manifest.peerDependencies].flatMap((group) =>
@@ -91,7 +94,8 @@ export function topologyViolations(packages: readonly PackageFacts[]): string[] 
         if (specifier.startsWith(scope)) {
           const [target = "", ...rest] = specifier.slice(scope.length).split("/");
           if (rest.length > 0) violations.push(`${where} deep-imports ${specifier}; import ${scope}${target} instead`);
-          if (target !== name && !allowed.includes(target)) violations.push(`${where} imports ${scope}${target}, which ${name} may not use`);
+          if (target !== name && !allowed.includes(target))
+            violations.push(`${where} imports ${scope}${target}, which ${name} may not use`);
           else if (target !== name && !declared.has(`${scope}${target}`)) {
             violations.push(`${where} imports ${scope}${target} without declaring it in package.json`);
           }

@@ -36,7 +36,9 @@ afterAll(async () => {
 });
 
 describe("the fleet CLI", () => {
-  it("brings a fleet up and down twice in a row, idempotently, leaving no process behind", { timeout: 400_000 }, async () => {
+  it("brings a fleet up and down twice in a row, idempotently, leaving no process behind", {
+    timeout: 400_000,
+  }, async () => {
     const directory = await mkdtemp(path.join(os.tmpdir(), "capi-mcp-fleet-cli-"));
     directories.push(directory);
     const [gatewayPort = 0] = await freePorts(1);
