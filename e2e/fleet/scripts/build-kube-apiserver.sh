@@ -29,6 +29,8 @@ apt_options=(
   -o "Dir::Etc::SourceList=$apt_dir/sources.list"
   -o "Dir::Etc::SourceParts=$apt_dir/sources.list.d"
   -o "Dir::State::Lists=$apt_dir/lists"
+  # The private lists live in the invoking user's cache, which apt's sandbox user may not read.
+  -o "APT::Sandbox::User=$(id -un)"
 )
 
 log "reading the kubernetes source package's version from the archive"
