@@ -1,3 +1,25 @@
+export type { AuditEvent, AuditSink } from "./audit-event.js";
+export {
+  type AccessAnswer,
+  type AccessQuestion,
+  type ApiResource,
+  apiVersionOf,
+  type ClusterAccess,
+  type ClusterCatalog,
+  type ClusterHealth,
+  type ClusterSummary,
+  type DeleteOptions,
+  type ExecRequest,
+  type ExecResult,
+  type ListOptions,
+  type LogRequest,
+  type LogResult,
+  type MutationOptions,
+  type PatchType,
+  type PortForwardHandle,
+  type PortForwardRequest,
+  type ResourceQuery,
+} from "./cluster-access.js";
 export { type ClusterRef, formatClusterRef, parseClusterRef, sameCluster } from "./cluster-ref.js";
 export {
   GatewayError,
@@ -8,4 +30,24 @@ export {
   isGatewayError,
   isGatewayErrorCode,
 } from "./gateway-error.js";
+export type { KubeList, KubeObject, ObjectMeta } from "./kube-object.js";
 export { type IdTokenCustody, type Principal, principalIdentityKey } from "./principal.js";
+export {
+  type AnyShape,
+  defineTool,
+  dryRunnableOperations,
+  type GuardedOperation,
+  guardedOperations,
+  isGuardedOperation,
+  type OperationClass,
+  operationClasses,
+  type PortForwardEntry,
+  type PortForwardRegistry,
+  type SessionState,
+  type ToolAnnotations,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolResult,
+  type ToolSettings,
+  type ToolTarget,
+} from "./tool.js";
