@@ -27,4 +27,9 @@ export interface KubeList {
   kind?: string;
   metadata?: { continue?: string; resourceVersion?: string; remainingItemCount?: number };
   items: KubeObject[];
+  /**
+   * Set by the guard when namespace rules removed or limited what the list shows, so the answer
+   * can say so. Not part of the Kubernetes API.
+   */
+  policyNote?: string;
 }
