@@ -1,1 +1,6 @@
-export {};
+export {
+  clusterNotFound,
+  createStaticCatalog,
+  type StaticCatalog,
+  type StaticCatalogOptions,
+} from "./static-catalog.js";

@@ -1,1 +1,21 @@
-export {};
+export { asGatewayError, errorText } from "./error-text.js";
+export { createMcpServer, type McpServerDependencies, type SessionIdentity } from "./server.js";
+export { createSessionState } from "./session.js";
+export { type RunningServer, serveStdio } from "./stdio.js";
+export {
+  createStreamableHttpHandler,
+  type StreamableHttpHandler,
+  type StreamableHttpOptions,
+} from "./streamable-http.js";
+export {
+  type CallEnvironment,
+  type CallGuard,
+  type CallLogger,
+  type CallOutcome,
+  type CallTelemetry,
+  enforceBudget,
+  inputJsonSchema,
+  type LocalActor,
+  runTool,
+  type ToolRunnerDependencies,
+} from "./tool-runner.js";

@@ -1,1 +1,21 @@
-export {};
+export { redactToolArguments } from "./argument-redaction.js";
+export { createGuard, type Guard, type GuardedTool } from "./guard.js";
+export type { GuardSettings } from "./guard-settings.js";
+export { guardClusterAccess } from "./guarded-cluster-access.js";
+export {
+  assertNamespaceAllowed,
+  effectiveAllowedNamespaces,
+  hasNamespaceRules,
+  type NamespaceRules,
+  namespaceAllowed,
+  namespaceDenialReason,
+} from "./namespace-rules.js";
+export { decideOperation, type OperationDecision } from "./operation-rules.js";
+export {
+  lastAppliedConfigurationAnnotation,
+  redactionMarker,
+  redactSecretValues,
+  removeLastAppliedConfiguration,
+  type SanitizeOptions,
+  sanitizeObjects,
+} from "./secret-redaction.js";

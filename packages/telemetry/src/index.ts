@@ -1,1 +1,18 @@
-export {};
+export { type AuditSinkOptions, createAuditSink } from "./audit-sink.js";
+export {
+  attributeNames,
+  executeToolOperation,
+  instrumentNames,
+  operationDurationBuckets,
+  otherErrorType,
+  toolsCallMethod,
+} from "./semantic-conventions.js";
+export {
+  createToolTelemetry,
+  instrumentationScope,
+  type ToolCall,
+  type ToolCallEnd,
+  type ToolCallStart,
+  type ToolTelemetry,
+  type ToolTelemetryOptions,
+} from "./tool-telemetry.js";

@@ -1,0 +1,121 @@
+import { randomUUID } from "node:crypto";
+import type { SessionState } from "@capi-mcp/core";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { createMcpServer, type McpServerDependencies, type SessionIdentity } from "./server.js";
+import { createSessionState } from "./session.js";
+
+export interface StreamableHttpOptions {
+  /** Who is calling; with OAuth, from the verified bearer token of each request. */
+  identify(request: Request): SessionIdentity;
+  /** Sessions idle longer than this are closed (their port-forwards stop). */
+  readonly idleTimeoutMilliseconds?: number;
+  readonly maxSessions?: number;
+  readonly maxRequestBodyBytes?: number;
+}
+
+interface SessionEntry {
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+  readonly server: Server;
+  readonly state: SessionState;
+  readonly identity: SessionIdentity;
+  lastSeen: number;
+}
+
+export interface StreamableHttpHandler {
+  handle(request: Request): Promise<Response>;
+  readonly sessionCount: number;
+  closeAll(): Promise<void>;
+}
+
+function jsonRpcError(status: number, code: number, message: string): Response {
+  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** The same human on every request of a session: a session id alone grants nothing. */
+function sameCaller(left: SessionIdentity, right: SessionIdentity): boolean {
+  if (!left.principal || !right.principal) return left.principal === right.principal;
+  return left.principal.issuer === right.principal.issuer && left.principal.subject === right.principal.subject;
+}
+
+/**
+ * MCP streamable HTTP (2025-11-25) with sessions: POST for messages, GET for the server's stream,
+ * DELETE to end a session. Session ids are random UUIDs issued by the server.
+ */
+export function createStreamableHttpHandler(
+  dependencies: McpServerDependencies,
+  options: StreamableHttpOptions,
+): StreamableHttpHandler {
+  const sessions = new Map<string, SessionEntry>();
+  const idleTimeout = options.idleTimeoutMilliseconds ?? 30 * 60_000;
+  const maxSessions = options.maxSessions ?? 1000;
+
+  async function closeSession(id: string): Promise<void> {
+    const entry = sessions.get(id);
+    if (!entry) return;
+    sessions.delete(id);
+    await entry.state.portForwards.stopAll();
+    await entry.server.close().catch(() => undefined);
+  }
+
+  const sweeper = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, entry] of sessions) {
+        if (now - entry.lastSeen > idleTimeout) void closeSession(id);
+      }
+    },
+    Math.min(idleTimeout, 60_000),
+  );
+  sweeper.unref();
+
+  return {
+    get sessionCount() {
+      return sessions.size;
+    },
+    async handle(request) {
+      const sessionId = request.headers.get("mcp-session-id");
+      const identity = options.identify(request);
+      if (sessionId) {
+        const entry = sessions.get(sessionId);
+        if (!entry || !sameCaller(entry.identity, identity)) {
+          // Unknown, expired, or someone else's: the client must start a new session.
+          return jsonRpcError(404, -32001, "Session not found: start a new session with an initialize request.");
+        }
+        entry.lastSeen = Date.now();
+        return entry.transport.handleRequest(request);
+      }
+      if (request.method !== "POST") {
+        return jsonRpcError(400, -32000, "Bad request: the Mcp-Session-Id header is required.");
+      }
+      if (sessions.size >= maxSessions) {
+        return jsonRpcError(503, -32000, "Too many open sessions: try again later.");
+      }
+      const id = randomUUID();
+      const state = createSessionState(id);
+      const server = createMcpServer(dependencies, state, () => identity);
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => id,
+        ...(options.maxRequestBodyBytes ? { maxRequestBodySize: options.maxRequestBodyBytes } : {}),
+        onsessioninitialized: (initialized) => {
+          sessions.set(initialized, { transport, server, state, identity, lastSeen: Date.now() });
+        },
+        onsessionclosed: (closed) => closeSession(closed),
+      });
+      await server.connect(transport);
+      const response = await transport.handleRequest(request);
+      if (!sessions.has(id)) {
+        // Not an initialize request: nothing was opened, so nothing may linger.
+        await server.close().catch(() => undefined);
+      }
+      return response;
+    },
+    async closeAll() {
+      clearInterval(sweeper);
+      await Promise.allSettled([...sessions.keys()].map((id) => closeSession(id)));
+    },
+  };
+}

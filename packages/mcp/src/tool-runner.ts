@@ -1,0 +1,267 @@
+// The one place where a tool call is guarded, parsed, run, bounded, audited and traced. Every
+// tool goes through `runTool`; no tool repeats any of this.
+import {
+  type AuditEvent,
+  type AuditSink,
+  type ClusterCatalog,
+  GatewayError,
+  type GatewayErrorCode,
+  type OperationClass,
+  type Principal,
+  type SessionState,
+  type ToolDefinition,
+  type ToolResult,
+  type ToolSettings,
+  type ToolTarget,
+} from "@capi-mcp/core";
+import { z } from "zod";
+import { asGatewayError, errorText } from "./error-text.js";
+
+/** What the runner needs from the policy package (structurally; see @capi-mcp/policy). */
+export interface CallGuard {
+  offers(tool: Pick<ToolDefinition, "name" | "operation">): boolean;
+  decide(
+    tool: Pick<ToolDefinition, "name" | "operation">,
+  ): { allowed: true; dryRun: boolean } | { allowed: false; error: GatewayError };
+  guardCatalog(catalog: ClusterCatalog): ClusterCatalog;
+  redactArguments(toolName: string, args: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** What the runner needs from the telemetry package (structurally; see @capi-mcp/telemetry). */
+export interface CallTelemetry {
+  startToolCall(attributes: {
+    tool: string;
+    sessionId: string | undefined;
+    cluster: string | undefined;
+    protocolVersion: string | undefined;
+  }): {
+    end(result: { outcome: "ok" | "denied" | "error"; errorCode?: string; cluster?: string; namespace?: string }): void;
+  };
+}
+
+export interface CallLogger {
+  warn(object: Record<string, unknown>, message: string): void;
+  error(object: Record<string, unknown>, message: string): void;
+}
+
+/** Who the caller is, for the audit record, when no OAuth principal exists (stdio, kubeconfig). */
+export interface LocalActor {
+  readonly username: string;
+  readonly source: "kubeconfig" | "in-cluster";
+}
+
+export interface ToolRunnerDependencies {
+  readonly guard: CallGuard;
+  readonly telemetry: CallTelemetry;
+  readonly audit: AuditSink;
+  readonly logger: CallLogger;
+  readonly settings: ToolSettings;
+  /** Bound on one call's duration. */
+  readonly toolTimeoutMilliseconds: number;
+  readonly localActor: LocalActor;
+}
+
+export interface CallEnvironment {
+  readonly session: SessionState;
+  readonly catalog: ClusterCatalog;
+  readonly principal: Principal | undefined;
+  readonly client: { name?: string; version?: string; oauthClientId?: string };
+  readonly protocolVersion: string | undefined;
+  readonly signal: AbortSignal;
+}
+
+export interface CallOutcome {
+  readonly text: string;
+  readonly structured?: Record<string, unknown>;
+  readonly isError: boolean;
+}
+
+const truncationNote = (omitted: number) =>
+  `\n[Truncated by the gateway: ${omitted} more bytes were left out. Narrow the request (selectors, limit and continue, tailLines) to see the rest.]`;
+
+/** Cuts text to the byte budget at a line boundary, saying so. */
+export function enforceBudget(text: string, budgetBytes: number): string {
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= budgetBytes) return text;
+  const reserve = 200;
+  let cut = Buffer.from(text)
+    .subarray(0, Math.max(0, budgetBytes - reserve))
+    .toString("utf8");
+  // A multi-byte character cut in half decodes as U+FFFD; drop it, then end at a line break.
+  cut = cut.replace(/\uFFFD$/, "");
+  const lineEnd = cut.lastIndexOf("\n");
+  if (lineEnd > 0) cut = cut.slice(0, lineEnd);
+  return `${cut}${truncationNote(bytes - Buffer.byteLength(cut))}`;
+}
+
+function stringArgument(args: Record<string, unknown>, key: string): string | undefined {
+  const value = args[key];
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** What the arguments say the call is about, before the tool reports its own target. */
+function targetFromArguments(
+  args: Record<string, unknown>,
+  session: SessionState,
+  catalog: ClusterCatalog,
+): ToolTarget {
+  const manifest = args.manifest;
+  const manifestObject =
+    typeof manifest === "object" && manifest !== null ? (manifest as Record<string, unknown>) : undefined;
+  const metadata = manifestObject?.metadata as Record<string, unknown> | undefined;
+  return {
+    cluster: stringArgument(args, "cluster") ?? session.currentCluster ?? catalog.defaultCluster,
+    namespace:
+      stringArgument(args, "namespace") ?? (typeof metadata?.namespace === "string" ? metadata.namespace : undefined),
+    kind:
+      stringArgument(args, "resource") ?? (typeof manifestObject?.kind === "string" ? manifestObject.kind : undefined),
+    name: stringArgument(args, "name") ?? (typeof metadata?.name === "string" ? metadata.name : undefined),
+  };
+}
+
+function parseInput(tool: ToolDefinition, args: Record<string, unknown>): unknown {
+  const parsed = tool.input.safeParse(args);
+  if (parsed.success) return parsed.data;
+  const causes = parsed.error.issues.map((issue) => ({
+    field: issue.path.map(String).join(".") || undefined,
+    message: issue.message,
+  }));
+  throw new GatewayError("invalid_input", `The arguments for ${tool.name} are not valid.`, {
+    causes: causes.map((cause) =>
+      cause.field ? { field: cause.field, message: cause.message } : { message: cause.message },
+    ),
+  });
+}
+
+async function withTimeout<T>(work: Promise<T>, milliseconds: number, toolName: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new GatewayError(
+            "timeout",
+            `${toolName} did not finish within ${Math.round(milliseconds / 1000)} s. Narrow the request or try again.`,
+          ),
+        ),
+      milliseconds,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs one tool call through the whole pipeline. Never throws: failures become tool errors. */
+export async function runTool(
+  dependencies: ToolRunnerDependencies,
+  tool: ToolDefinition,
+  rawArguments: Record<string, unknown> | undefined,
+  environment: CallEnvironment,
+): Promise<CallOutcome> {
+  const started = performance.now();
+  const args = rawArguments ?? {};
+  let target = targetFromArguments(args, environment.session, environment.catalog);
+  const call = dependencies.telemetry.startToolCall({
+    tool: tool.name,
+    sessionId: environment.session.id,
+    cluster: target.cluster,
+    protocolVersion: environment.protocolVersion,
+  });
+  let outcome: AuditEvent["outcome"] = "ok";
+  let errorCode: GatewayErrorCode | undefined;
+  let dryRun = dependencies.settings.dryRun;
+  let result: CallOutcome;
+
+  try {
+    const decision = dependencies.guard.decide(tool);
+    if (!decision.allowed) {
+      outcome = "denied";
+      throw decision.error;
+    }
+    dryRun = dryRun || decision.dryRun;
+    const input = parseInput(tool, args);
+    const signal = AbortSignal.any([environment.signal, AbortSignal.timeout(dependencies.toolTimeoutMilliseconds)]);
+    const toolResult: ToolResult = await withTimeout(
+      tool.handler(input as never, {
+        clusters: dependencies.guard.guardCatalog(environment.catalog),
+        session: environment.session,
+        principal: environment.principal,
+        settings: { ...dependencies.settings, dryRun },
+        signal,
+      }),
+      dependencies.toolTimeoutMilliseconds,
+      tool.name,
+    );
+    target = { ...target, ...definedEntries(toolResult.target ?? {}) };
+    dryRun = toolResult.dryRun ?? dryRun;
+    result = {
+      text: enforceBudget(toolResult.text, dependencies.settings.outputBudgetBytes),
+      ...(toolResult.structured ? { structured: toolResult.structured } : {}),
+      isError: false,
+    };
+  } catch (thrown) {
+    const error = asGatewayError(thrown);
+    if (outcome !== "denied") outcome = error.code === "denied_by_policy" ? "denied" : "error";
+    errorCode = error.code;
+    if (error.code === "internal") {
+      dependencies.logger.error({ tool: tool.name, detail: error.detail }, "tool call failed unexpectedly");
+    } else if (error.detail) {
+      dependencies.logger.warn({ tool: tool.name, code: error.code, detail: error.detail }, "tool call failed");
+    }
+    result = { text: errorText(error), isError: true };
+  }
+
+  const actor = environment.principal
+    ? {
+        username: environment.principal.username,
+        subject: environment.principal.subject,
+        ...(environment.principal.email ? { email: environment.principal.email } : {}),
+        groups: environment.principal.groups,
+        source: "oauth" as const,
+      }
+    : { username: dependencies.localActor.username, groups: [], source: dependencies.localActor.source };
+  dependencies.audit.record({
+    time: new Date().toISOString(),
+    sessionId: environment.session.id,
+    actor,
+    client: environment.client,
+    tool: tool.name,
+    ...definedEntries(target),
+    arguments: dependencies.guard.redactArguments(tool.name, args),
+    dryRun: isMutation(tool.operation) ? dryRun : false,
+    outcome,
+    ...(errorCode ? { errorCode } : {}),
+    durationMilliseconds: Math.round((performance.now() - started) * 1000) / 1000,
+  });
+  call.end({
+    outcome,
+    ...(errorCode ? { errorCode } : {}),
+    ...(target.cluster ? { cluster: target.cluster } : {}),
+    ...(target.namespace ? { namespace: target.namespace } : {}),
+  });
+  return result;
+}
+
+function isMutation(operation: OperationClass): boolean {
+  return (
+    operation === "create" ||
+    operation === "apply" ||
+    operation === "patch" ||
+    operation === "scale" ||
+    operation === "delete"
+  );
+}
+
+function definedEntries<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** The JSON Schema a tool's input advertises in tools/list. */
+export function inputJsonSchema(tool: ToolDefinition): { type: "object"; [key: string]: unknown } {
+  const schema = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const { $schema: _ignored, ...rest } = schema;
+  return { ...rest, type: "object" };
+}
