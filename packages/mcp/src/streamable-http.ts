@@ -99,6 +99,9 @@ export function createStreamableHttpHandler(
       const server = createMcpServer(dependencies, state, () => identity);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: () => id,
+        // Tool calls send no progress notifications, so a plain JSON answer carries everything and
+        // costs less than an SSE stream per POST. GET still opens the server's stream.
+        enableJsonResponse: true,
         ...(options.maxRequestBodyBytes ? { maxRequestBodySize: options.maxRequestBodyBytes } : {}),
         onsessioninitialized: (initialized) => {
           sessions.set(initialized, { transport, server, state, identity, lastSeen: Date.now() });

@@ -1,0 +1,275 @@
+// Configuration: one table of options, each settable as a flag, a CAPI_MCP_… environment
+// variable, or a key in a YAML/JSON file (--config). Precedence: flag, then environment, then
+// file, then default. Errors name the field the way the user wrote it.
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { GatewayError, guardedOperations } from "@capi-mcp/core";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+type OptionKind = "string" | "boolean" | "number" | "list" | "duration";
+
+interface OptionSpec {
+  readonly flag: string;
+  readonly kind: OptionKind;
+  readonly description: string;
+}
+
+/** Every option, keyed by its name in the config file. */
+export const optionSpecs = {
+  transport: { flag: "transport", kind: "string", description: "stdio or streamable-http (default stdio)" },
+  httpAddr: { flag: "http-addr", kind: "string", description: "address for streamable HTTP (default 127.0.0.1:8080)" },
+  httpEndpoint: { flag: "http-endpoint", kind: "string", description: "path of the MCP endpoint (default /mcp)" },
+  allowedOrigins: {
+    flag: "allowed-origins",
+    kind: "list",
+    description: "browser origins allowed to call the endpoint, comma-separated (default: none)",
+  },
+  allowedHosts: {
+    flag: "allowed-hosts",
+    kind: "list",
+    description: "Host header values accepted besides the listen address (default: none)",
+  },
+  kubeconfig: {
+    flag: "kubeconfig",
+    kind: "string",
+    description: "kubeconfig file (default $KUBECONFIG, else ~/.kube/config)",
+  },
+  context: {
+    flag: "context",
+    kind: "string",
+    description: "default kubeconfig context (default: the file's current context)",
+  },
+  inCluster: {
+    flag: "in-cluster",
+    kind: "boolean",
+    description: "use the pod's service account instead of a kubeconfig",
+  },
+  nonDestructive: {
+    flag: "non-destructive",
+    kind: "boolean",
+    description: "refuse create, apply, patch, scale, delete, exec, port-forward unless allowed (default true)",
+  },
+  dryRun: { flag: "dry-run", kind: "boolean", description: "send every mutation as a server-side dry run" },
+  allowOperations: {
+    flag: "allow-operations",
+    kind: "list",
+    description: `operations allowed in non-destructive mode: ${guardedOperations.join(", ")}`,
+  },
+  allowedNamespaces: { flag: "allowed-namespaces", kind: "list", description: "only these namespaces (default: all)" },
+  deniedNamespaces: { flag: "denied-namespaces", kind: "list", description: "never these namespaces" },
+  allowSecretValues: {
+    flag: "allow-secret-values",
+    kind: "boolean",
+    description: "return Secret values (default false)",
+  },
+  qpsLimit: { flag: "qps-limit", kind: "number", description: "requests per second per cluster client (default 20)" },
+  burstLimit: { flag: "burst-limit", kind: "number", description: "burst per cluster client (default 30)" },
+  toolTimeout: {
+    flag: "tool-timeout",
+    kind: "duration",
+    description: "bound on one tool call, e.g. 30s or 2m (default 60s)",
+  },
+  auditLog: {
+    flag: "audit-log",
+    kind: "string",
+    description: "audit records: a file path, or stderr (default stderr)",
+  },
+  debug: { flag: "debug", kind: "boolean", description: "debug logging" },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof optionSpecs;
+
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function parseDuration(text: string): number | undefined {
+  const match = durationPattern.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * (durationUnits[match[2] ?? "s"] ?? 1000);
+}
+
+const hostPort = z.string().refine((value) => /^(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}$/.test(value), {
+  message: "expected host:port, for example 127.0.0.1:8080",
+});
+
+export const configSchema = z
+  .object({
+    transport: z.enum(["stdio", "streamable-http"]).default("stdio"),
+    httpAddr: hostPort.default("127.0.0.1:8080"),
+    httpEndpoint: z
+      .string()
+      .regex(/^\/[\w\-/.]*$/, "expected a path starting with /")
+      .default("/mcp"),
+    allowedOrigins: z.array(z.url({ message: "expected origins such as https://app.example.com" })).default([]),
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    kubeconfig: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+    inCluster: z.boolean().default(false),
+    nonDestructive: z.boolean().default(true),
+    dryRun: z.boolean().default(false),
+    allowOperations: z.array(z.enum(guardedOperations)).default([]),
+    allowedNamespaces: z.array(z.string().min(1)).optional(),
+    deniedNamespaces: z.array(z.string().min(1)).default([]),
+    allowSecretValues: z.boolean().default(false),
+    qpsLimit: z.number().positive().max(10_000).default(20),
+    burstLimit: z.number().int().positive().max(100_000).default(30),
+    toolTimeoutMilliseconds: z.number().int().min(1000).max(3_600_000).default(60_000),
+    auditLog: z.string().min(1).default("stderr"),
+    debug: z.boolean().default(false),
+  })
+  .strict()
+  .refine((config) => !(config.inCluster && config.kubeconfig), {
+    message: "--in-cluster and --kubeconfig exclude each other",
+    path: ["inCluster"],
+  });
+
+export type GatewayConfig = z.output<typeof configSchema>;
+
+type Source = "flag" | "environment" | "file";
+
+function environmentName(name: OptionName): string {
+  return `CAPI_MCP_${optionSpecs[name].flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+function describeField(name: string, source: Source, configFile?: string): string {
+  if (!(name in optionSpecs)) return source === "file" ? `"${name}" in ${configFile}` : name;
+  const option = name as OptionName;
+  switch (source) {
+    case "flag":
+      return `--${optionSpecs[option].flag}`;
+    case "environment":
+      return environmentName(option);
+    case "file":
+      return `"${option}" in ${configFile}`;
+  }
+}
+
+function coerce(name: OptionName, raw: unknown, source: Source, configFile?: string): unknown {
+  const spec: OptionSpec = optionSpecs[name];
+  const field = describeField(name, source, configFile);
+  const fail = (expected: string): never => {
+    throw new GatewayError("invalid_input", `${field}: expected ${expected}, got ${JSON.stringify(raw)}.`);
+  };
+  if (source === "file" && spec.kind !== "duration" && typeof raw !== "string") return raw;
+  const text = String(raw);
+  switch (spec.kind) {
+    case "string":
+      return text;
+    case "boolean":
+      if (typeof raw === "boolean") return raw;
+      if (["true", "1", "yes", ""].includes(text.toLowerCase())) return true;
+      if (["false", "0", "no"].includes(text.toLowerCase())) return false;
+      return fail("true or false");
+    case "number": {
+      const value = Number(text);
+      return Number.isFinite(value) && text.trim() !== "" ? value : fail("a number");
+    }
+    case "list":
+      return text
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+    case "duration": {
+      if (typeof raw === "number") return raw * 1000;
+      return parseDuration(text) ?? fail("a duration such as 500ms, 30s, 2m or 1h");
+    }
+  }
+}
+
+export interface ConfigSources {
+  /** Parsed flags: option name → raw value (string, or true for a bare boolean flag). */
+  readonly flags: Partial<Record<OptionName, string | boolean>>;
+  readonly environment: Readonly<Record<string, string | undefined>>;
+  readonly configFile?: string;
+  readonly homeDirectory?: string;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new GatewayError("invalid_input", `--config: cannot read ${file}.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : "unreadable";
+    throw new GatewayError("invalid_input", `--config: ${file} is not valid YAML or JSON (${reason}).`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new GatewayError("invalid_input", `--config: ${file} must hold a mapping of option names to values.`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Builds and validates the configuration from flags, environment and an optional file. */
+export function loadConfig(sources: ConfigSources): GatewayConfig {
+  const merged: Record<string, unknown> = {};
+  const origin: Record<string, Source> = {};
+  if (sources.configFile) {
+    for (const [key, value] of Object.entries(readConfigFile(sources.configFile))) {
+      merged[key] = key in optionSpecs ? coerce(key as OptionName, value, "file", sources.configFile) : value;
+      origin[key] = "file";
+    }
+  }
+  for (const name of Object.keys(optionSpecs) as OptionName[]) {
+    const fromEnvironment = sources.environment[environmentName(name)];
+    if (fromEnvironment !== undefined) {
+      merged[name] = coerce(name, fromEnvironment, "environment");
+      origin[name] = "environment";
+    }
+    const fromFlag = sources.flags[name];
+    if (fromFlag !== undefined) {
+      merged[name] = coerce(name, fromFlag, "flag");
+      origin[name] = "flag";
+    }
+  }
+  if (merged.toolTimeout !== undefined) {
+    merged.toolTimeoutMilliseconds = merged.toolTimeout;
+    origin.toolTimeoutMilliseconds = origin.toolTimeout ?? "flag";
+    delete merged.toolTimeout;
+  }
+  if (merged.kubeconfig === undefined && !merged.inCluster) {
+    const fromKubeconfigVariable = sources.environment.KUBECONFIG?.split(path.delimiter).find(
+      (entry) => entry.length > 0,
+    );
+    merged.kubeconfig = fromKubeconfigVariable ?? path.join(sources.homeDirectory ?? os.homedir(), ".kube", "config");
+  }
+  const parsed = configSchema.safeParse(merged);
+  if (parsed.success) return parsed.data;
+  const messages = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? "");
+    const name = key === "toolTimeoutMilliseconds" ? "toolTimeout" : key;
+    if (issue.code === "unrecognized_keys") {
+      return `${sources.configFile ?? "config"}: unknown option ${issue.keys.map((unknown) => `"${unknown}"`).join(", ")}`;
+    }
+    return `${describeField(name, origin[key] ?? "flag", sources.configFile)}: ${issue.message}`;
+  });
+  throw new GatewayError("invalid_input", messages.join("; "));
+}
+
+export function helpText(): string {
+  const lines = Object.entries(optionSpecs).map(([name, spec]) => {
+    const value = spec.kind === "boolean" ? "" : spec.kind === "list" ? " <a,b>" : ` <${spec.kind}>`;
+    return `${`  --${spec.flag}${value}`.padEnd(34)}${spec.description}  [${environmentName(name as OptionName)}]`;
+  });
+  return [
+    "capi-mcp: an MCP gateway to Kubernetes clusters, acting as the human who asked.",
+    "",
+    "Usage:",
+    "  capi-mcp serve [options]     run the MCP server",
+    "  capi-mcp version             print the version",
+    "  capi-mcp --help              this text",
+    "",
+    "Options (each also an environment variable, and a key in the --config file):",
+    `${"  --config <file>".padEnd(34)}YAML or JSON file with option names as keys (e.g. qpsLimit: 10)`,
+    ...lines,
+    "",
+    "Boolean options take --name, --name=true or --name=false (e.g. --non-destructive=false).",
+  ].join("\n");
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { createHttpApp, defaultAllowedHosts, type HttpAppOptions } from "./http-app.js";
+
+const mcpRequests: Request[] = [];
+const unexpected: unknown[] = [];
+
+function app(overrides: Partial<HttpAppOptions> = {}) {
+  return createHttpApp({
+    endpoint: "/mcp",
+    allowedHosts: defaultAllowedHosts("127.0.0.1", 8080),
+    allowedOrigins: ["https://console.example.com"],
+    maxBodyBytes: 1024,
+    handleMcp: async (request) => {
+      mcpRequests.push(request);
+      return new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
+    },
+    readiness: async () => ({ ready: true, detail: { cluster: "dev" } }),
+    onUnexpectedError: (error) => unexpected.push(error),
+    ...overrides,
+  });
+}
+
+const local = { host: "127.0.0.1:8080" };
+
+describe("the gateway's HTTP app", () => {
+  it("serves /healthz and /readyz", async () => {
+    expect(await (await app().request("/healthz", { headers: local })).json()).toEqual({ status: "ok" });
+    const ready = await app().request("/readyz", { headers: local });
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", cluster: "dev" });
+    const down = await app({ readiness: async () => ({ ready: false, detail: { error: "unreachable" } }) }).request(
+      "/readyz",
+      {
+        headers: local,
+      },
+    );
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ status: "unavailable", error: "unreachable" });
+  });
+
+  it("answers a bad Origin with 403 and never reaches the MCP handler", async () => {
+    mcpRequests.length = 0;
+    const response = await app().request("/mcp", {
+      method: "POST",
+      headers: { ...local, origin: "https://evil.example", "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({
+      error: { code: "invalid_origin", message: 'Origin "https://evil.example" is not allowed.' },
+    });
+    expect(mcpRequests).toHaveLength(0);
+  });
+
+  it("accepts no Origin (a non-browser client), the same origin, and configured origins", async () => {
+    for (const origin of [undefined, "http://127.0.0.1:8080", "http://localhost:8080", "https://console.example.com"]) {
+      const headers: Record<string, string> = { ...local, "content-type": "application/json" };
+      if (origin) headers.origin = origin;
+      const response = await app().request("/mcp", { method: "POST", headers, body: "{}" });
+      expect(response.status, String(origin)).toBe(200);
+    }
+  });
+
+  it("refuses a Host header it does not serve (DNS rebinding)", async () => {
+    const response = await app().request("/healthz", { headers: { host: "attacker.example:8080" } });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_host");
+  });
+
+  it("refuses a body over the limit with 413 JSON", async () => {
+    const response = await app().request("/mcp", {
+      method: "POST",
+      headers: { ...local, "content-type": "application/json" },
+      body: JSON.stringify({ padding: "x".repeat(2048) }),
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("too_large");
+  });
+
+  it("answers unknown paths and methods with JSON errors", async () => {
+    const missing = await app().request("/nothing", { headers: local });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    const put = await app().request("/mcp", { method: "PUT", headers: local });
+    expect(put.status).toBe(405);
+  });
+
+  it("turns an unexpected failure into a 500 JSON error without its detail, and reports the detail", async () => {
+    unexpected.length = 0;
+    const failing = app({
+      handleMcp: async () => {
+        throw new Error("secret-ish internal detail");
+      },
+    });
+    const response = await failing.request("/mcp", {
+      method: "POST",
+      headers: { ...local, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(text).not.toContain("internal detail");
+    expect(unexpected).toHaveLength(1);
+  });
+});

@@ -1,0 +1,107 @@
+// The HTTP face of the gateway: the MCP endpoint behind Host and Origin checks and a body
+// limit, plus health endpoints. Every error is JSON with the right status; never a stack trace.
+import type { GatewayErrorCode } from "@capi-mcp/core";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** HTTP status for each error code; typed by the closed union, so a new code needs a status. */
+export const httpStatusOf: Record<GatewayErrorCode, ContentfulStatusCode> = {
+  invalid_input: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  denied_by_policy: 403,
+  not_found: 404,
+  cluster_not_found: 404,
+  ambiguous_cluster: 409,
+  conflict: 409,
+  invalid_object: 422,
+  rate_limited: 429,
+  timeout: 504,
+  too_large: 413,
+  unavailable: 503,
+  internal: 500,
+};
+
+export type ReadinessCheck = () => Promise<{ ready: boolean; detail: Record<string, unknown> }>;
+
+export interface HttpAppOptions {
+  readonly endpoint: string;
+  /** `host:port` values the Host header may carry. */
+  readonly allowedHosts: readonly string[];
+  /** Origins (scheme://host[:port]) a browser may call from. Requests without Origin are not browsers. */
+  readonly allowedOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly handleMcp: (request: Request) => Promise<Response>;
+  readonly readiness: ReadinessCheck;
+  /** Where an unexpected failure's detail goes (the log), since the client never sees it. */
+  readonly onUnexpectedError: (error: unknown) => void;
+}
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** Loopback listeners accept the names a local client may use for them. */
+export function defaultAllowedHosts(listenHost: string, port: number): string[] {
+  const loopback = ["127.0.0.1", "localhost", "[::1]"];
+  const hosts = loopback.includes(listenHost) || listenHost === "::1" ? loopback : [listenHost];
+  return hosts.map((host) => `${host}:${port}`);
+}
+
+export function createHttpApp(options: HttpAppOptions): Hono {
+  const app = new Hono();
+  const allowedHosts = new Set(options.allowedHosts.map((host) => host.toLowerCase()));
+  const allowedOrigins = new Set(options.allowedOrigins.map((origin) => new URL(origin).origin));
+
+  // DNS-rebinding protection: a page on another site must not reach a loopback gateway.
+  app.use("*", async (context, next) => {
+    const host = (context.req.header("host") ?? "").toLowerCase();
+    if (!allowedHosts.has(host)) {
+      return context.json(errorBody("invalid_host", `Host "${host}" is not served here.`), 403);
+    }
+    const origin = context.req.header("origin");
+    if (origin !== undefined) {
+      let normalized: string | undefined;
+      try {
+        normalized = new URL(origin).origin;
+      } catch {
+        normalized = undefined;
+      }
+      const sameOrigin = normalized !== undefined && allowedHosts.has(new URL(normalized).host);
+      if (!normalized || !(sameOrigin || allowedOrigins.has(normalized))) {
+        return context.json(errorBody("invalid_origin", `Origin "${origin}" is not allowed.`), 403);
+      }
+    }
+    return next();
+  });
+
+  app.get("/healthz", (context) => context.json({ status: "ok" }));
+  app.get("/readyz", async (context) => {
+    const { ready, detail } = await options.readiness();
+    return context.json({ status: ready ? "ready" : "unavailable", ...detail }, ready ? 200 : 503);
+  });
+
+  app.use(
+    options.endpoint,
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: (context) =>
+        context.json(errorBody("too_large", `The request body is larger than ${options.maxBodyBytes} bytes.`), 413),
+    }),
+  );
+  app.on(["GET", "POST", "DELETE"], options.endpoint, (context) => options.handleMcp(context.req.raw));
+  app.all(options.endpoint, (context) =>
+    context.json(errorBody("method_not_allowed", "Use POST, GET or DELETE on the MCP endpoint."), 405),
+  );
+
+  app.notFound((context) => context.json(errorBody("not_found", `Nothing is served at ${context.req.path}.`), 404));
+  app.onError((error, context) => {
+    options.onUnexpectedError(error);
+    return context.json(
+      errorBody("internal", "The gateway failed to answer this request. The failure was logged."),
+      500,
+    );
+  });
+  return app;
+}

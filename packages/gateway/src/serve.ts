@@ -1,0 +1,182 @@
+// Wiring: configuration in, a running MCP server out. The only place that builds the pipeline.
+import { type ClusterSummary, GatewayError, type ToolSettings } from "@capi-mcp/core";
+import { createStaticCatalog } from "@capi-mcp/federation";
+import { createClusterAccess, createKubeConnection } from "@capi-mcp/kube";
+import { createStreamableHttpHandler, type McpServerDependencies, serveStdio } from "@capi-mcp/mcp";
+import { createGuard } from "@capi-mcp/policy";
+import { createAuditSink, createToolTelemetry } from "@capi-mcp/telemetry";
+import { allTools } from "@capi-mcp/tools";
+import { serve as serveHttp } from "@hono/node-server";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { GatewayConfig } from "./config.js";
+import { createHttpApp, defaultAllowedHosts } from "./http-app.js";
+
+export interface RunningGateway {
+  /** The MCP endpoint URL (streamable HTTP), or undefined on stdio. */
+  readonly endpoint: string | undefined;
+  close(): Promise<void>;
+}
+
+const outputBudgetBytes = 64 * 1024;
+const maxBodyBytes = 1024 * 1024;
+
+function loadKubeConfig(config: GatewayConfig): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  try {
+    if (config.inCluster) kubeConfig.loadFromCluster();
+    else kubeConfig.loadFromFile(config.kubeconfig ?? "");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const where = config.inCluster ? "the in-cluster service account" : `kubeconfig ${config.kubeconfig}`;
+    throw new GatewayError("invalid_input", `Cannot load ${where}: ${reason}`);
+  }
+  if (kubeConfig.getContexts().length === 0) {
+    throw new GatewayError("invalid_input", `kubeconfig ${config.kubeconfig} has no contexts.`);
+  }
+  return kubeConfig;
+}
+
+function clusterSummaries(kubeConfig: KubeConfig): ClusterSummary[] {
+  return kubeConfig.getContexts().map((context) => {
+    const cluster = kubeConfig.getCluster(context.cluster);
+    return {
+      name: context.name,
+      ...(cluster?.server ? { server: cluster.server } : {}),
+      ...(context.user ? { user: context.user } : {}),
+      ...(context.namespace ? { namespace: context.namespace } : {}),
+    };
+  });
+}
+
+function splitHostPort(address: string): { host: string; port: number } {
+  const index = address.lastIndexOf(":");
+  return { host: address.slice(0, index).replace(/^\[|\]$/g, ""), port: Number(address.slice(index + 1)) };
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger, version: string): Promise<RunningGateway> {
+  const kubeConfig = loadKubeConfig(config);
+  const defaultCluster = config.context ?? kubeConfig.getCurrentContext() ?? kubeConfig.getContexts()[0]?.name;
+  const catalog = createStaticCatalog({
+    clusters: clusterSummaries(kubeConfig),
+    defaultCluster,
+    connect: (cluster) =>
+      createClusterAccess(
+        createKubeConnection({
+          kubeConfig,
+          context: cluster.name,
+          qps: config.qpsLimit,
+          burst: config.burstLimit,
+        }),
+        { clusterName: cluster.name },
+      ),
+  });
+  const guard = createGuard({
+    nonDestructive: config.nonDestructive,
+    dryRun: config.dryRun,
+    allowOperations: config.allowOperations,
+    ...(config.allowedNamespaces ? { allowedNamespaces: config.allowedNamespaces } : {}),
+    deniedNamespaces: config.deniedNamespaces,
+    allowSecretValues: config.allowSecretValues,
+  });
+  const audit = createAuditSink({ destination: config.auditLog });
+  const settings: ToolSettings = {
+    dryRun: config.dryRun,
+    outputBudgetBytes,
+    execTimeoutMilliseconds: Math.min(config.toolTimeoutMilliseconds, 30_000),
+    execMaxOutputBytes: 32 * 1024,
+    logMaxBytes: 32 * 1024,
+    logDefaultTailLines: 100,
+  };
+  const currentUser = config.inCluster
+    ? "in-cluster service account"
+    : (kubeConfig.getCurrentUser()?.name ?? "unknown");
+  const dependencies: McpServerDependencies = {
+    tools: allTools,
+    serverInfo: { name: "capi-mcp", version },
+    instructions:
+      "Kubernetes tools for the clusters listed by k8s_list_contexts. Every tool takes an optional `cluster`. " +
+      "Lists are compact tables; page with limit and continue. Mutations may be disabled or run as dry runs by policy.",
+    guard,
+    telemetry: createToolTelemetry({}),
+    audit,
+    logger,
+    settings,
+    toolTimeoutMilliseconds: config.toolTimeoutMilliseconds,
+    localActor: { username: currentUser, source: config.inCluster ? "in-cluster" : "kubeconfig" },
+  };
+  const identity = { principal: undefined, catalog };
+
+  if (config.transport === "stdio") {
+    const running = await serveStdio(dependencies, identity);
+    logger.info({ clusters: catalog.defaultCluster }, "capi-mcp serving MCP on stdio");
+    return {
+      endpoint: undefined,
+      async close() {
+        await running.close();
+        await audit.close();
+      },
+    };
+  }
+
+  const { host, port } = splitHostPort(config.httpAddr);
+  const handler = createStreamableHttpHandler(dependencies, {
+    identify: () => identity,
+    maxRequestBodyBytes: maxBodyBytes,
+  });
+  const app = createHttpApp({
+    endpoint: config.httpEndpoint,
+    allowedHosts: [...defaultAllowedHosts(host, port), ...config.allowedHosts],
+    allowedOrigins: config.allowedOrigins,
+    maxBodyBytes,
+    handleMcp: (request) => handler.handle(request),
+    onUnexpectedError: (error) =>
+      logger.error({ error: error instanceof Error ? error.message : String(error) }, "HTTP request failed"),
+    readiness: async () => {
+      if (!defaultCluster) return { ready: false, detail: { error: "no cluster configured" } };
+      try {
+        const health = await (await catalog.access(defaultCluster)).health();
+        return {
+          ready: health.reachable,
+          detail: {
+            cluster: defaultCluster,
+            ...(health.version ? { version: health.version } : {}),
+            ...(health.error ? { error: health.error } : {}),
+          },
+        };
+      } catch (error) {
+        return {
+          ready: false,
+          detail: { cluster: defaultCluster, error: error instanceof Error ? error.message : "unknown error" },
+        };
+      }
+    },
+  });
+  const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
+    const listening = serveHttp({ fetch: app.fetch, hostname: host, port }, () => resolve(listening));
+    listening.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new GatewayError(
+          "unavailable",
+          error.code === "EADDRINUSE"
+            ? `--http-addr ${config.httpAddr} is already in use.`
+            : `Cannot listen on ${config.httpAddr}: ${error.message}`,
+        ),
+      ),
+    );
+  });
+  const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${port}${config.httpEndpoint}`;
+  logger.info({ endpoint }, "capi-mcp serving MCP on streamable HTTP");
+  return {
+    endpoint,
+    async close() {
+      await handler.closeAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Streams (GET /mcp) keep connections open; end them so shutdown does not hang.
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await audit.close();
+    },
+  };
+}
