@@ -95,6 +95,44 @@ async function gatewaySession(endpoint: string): Promise<GatewaySession> {
   };
 }
 
+/** The same tool call as a bare JSON-RPC POST: the gateway's cost without the SDK client's. */
+async function rawSession(endpoint: string): Promise<() => Promise<unknown>> {
+  const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+  const initialize = await fetch(endpoint, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+    }),
+  });
+  await initialize.text();
+  const session = {
+    ...headers,
+    "mcp-session-id": initialize.headers.get("mcp-session-id") ?? "",
+    "mcp-protocol-version": "2025-11-25",
+  };
+  let id = 1;
+  const body = (callId: number) =>
+    JSON.stringify({
+      jsonrpc: "2.0",
+      id: callId,
+      method: "tools/call",
+      params: {
+        name: "k8s_get_resource",
+        arguments: { cluster, resource: "configmaps", name: "cluster-identity", namespace: "default" },
+      },
+    });
+  return async () => {
+    const response = await fetch(endpoint, { method: "POST", headers: session, body: body(id++) });
+    const answer = (await response.json()) as { result?: { isError?: boolean } };
+    if (!answer.result || answer.result.isError) throw new Error("raw call failed");
+    return answer;
+  };
+}
+
 async function createPods(info: FleetInfo, namespace: string): Promise<void> {
   const admin = await fleetAdminClient(info, cluster);
   try {
@@ -178,6 +216,9 @@ async function main(): Promise<void> {
     await timeCalls(warmupCalls, session.read);
     const directLatency = await timeCalls(sequentialCalls, direct);
     const gatewayLatency = await timeCalls(sequentialCalls, session.read);
+    const raw = await rawSession(gateway.endpoint);
+    await timeCalls(warmupCalls, raw);
+    const rawLatency = await timeCalls(sequentialCalls, raw);
 
     const directReaders = Array.from({ length: concurrency }, () => directReader(info));
     const sessions = await Promise.all(Array.from({ length: concurrency }, () => gatewaySession(gateway.endpoint)));
@@ -209,6 +250,8 @@ async function main(): Promise<void> {
       `  direct (client-node)                                     ${format(directLatency.p50).padEnd(10)} ${format(directLatency.p95)}`,
       `  through capi-mcp                                         ${format(gatewayLatency.p50).padEnd(10)} ${format(gatewayLatency.p95)}`,
       `  gateway - direct                                         ${format(gatewayLatency.p50 - directLatency.p50).padEnd(10)} ${format(gatewayLatency.p95 - directLatency.p95)}   (target: p50 within 1 ms)`,
+      `  through capi-mcp, bare JSON-RPC POST (no SDK client)     ${format(rawLatency.p50).padEnd(10)} ${format(rawLatency.p95)}`,
+      `  bare - direct                                            ${format(rawLatency.p50 - directLatency.p50).padEnd(10)} ${format(rawLatency.p95 - directLatency.p95)}`,
       "",
       `throughput, ${concurrency} concurrent readers for ${concurrentSeconds} s (calls/s)`,
       `  direct (${concurrency} client-node readers)                          ${format(directRate)}`,

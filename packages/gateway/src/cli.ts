@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // capi-mcp: the command line. Reads process.env and argv (only the gateway package does).
 import { createRequire } from "node:module";
 import { isGatewayError } from "@capi-mcp/core";

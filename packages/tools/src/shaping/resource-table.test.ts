@@ -13,7 +13,7 @@ function resourceNamed(plural: string, group = ""): ApiResource {
 }
 
 describe("renderResourceTable", () => {
-  it("shows READY, STATUS, RESTARTS, NODE and AGE for pods", () => {
+  it("shows kubectl's default pod columns: READY, STATUS, RESTARTS and AGE", () => {
     const table = renderResourceTable(
       resourceNamed("pods"),
       [
@@ -23,9 +23,9 @@ describe("renderResourceTable", () => {
       { showNamespace: false },
     );
     const [header, first, second] = table.split("\n");
-    expect(header?.split(/\s+/)).toEqual(["NAME", "READY", "STATUS", "RESTARTS", "NODE", "AGE"]);
-    expect(first?.split(/\s+/)).toEqual(["web-1", "1/1", "Running", "2", "worker-2", "3d"]);
-    expect(second?.split(/\s+/)).toEqual(["web-2", "0/1", "CrashLoopBackOff", "9", "worker-1", "3d"]);
+    expect(header?.split(/\s+/)).toEqual(["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    expect(first?.split(/\s+/)).toEqual(["web-1", "1/1", "Running", "2", "3d"]);
+    expect(second?.split(/\s+/)).toEqual(["web-2", "0/1", "CrashLoopBackOff", "9", "3d"]);
   });
 
   it("adds a NAMESPACE column first when listing across namespaces", () => {
