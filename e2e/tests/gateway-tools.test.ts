@@ -4,6 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createConnection } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FleetInfo, fleetAdminClient } from "../fleet/fleet.ts";
 import { fleetInfo } from "../fleet/test-context.ts";
@@ -317,13 +319,18 @@ describe("capi-mcp over streamable HTTP, every operation allowed, on two cluster
     });
     expect(identity.text).toContain("cluster: org-globex/prod");
 
-    const other = await track(startHttpGateway({ kubeconfig: info.kubeconfig, context: "org-acme/dev" }));
-    const otherIdentity = await call(other, "k8s_get_resource", {
-      resource: "configmap",
-      name: "cluster-identity",
-      namespace: "default",
-    });
-    expect(otherIdentity.text).toContain("cluster: org-acme/dev");
+    // A second session on the same gateway keeps the default: the switch is per session, not global.
+    const other = new Client({ name: "capi-mcp-e2e-second-session", version: "1.0.0" });
+    await other.connect(new StreamableHTTPClientTransport(new URL(String(gateway.endpoint))));
+    try {
+      const otherIdentity = await other.callTool({
+        name: "k8s_get_resource",
+        arguments: { resource: "configmap", name: "cluster-identity", namespace: "default" },
+      });
+      expect(resultText(otherIdentity)).toContain("cluster: org-acme/dev");
+    } finally {
+      await other.close();
+    }
     expect((await call(gateway, "k8s_switch_context", { cluster: "org-nowhere/prod" })).text).toMatch(
       /k8s_list_contexts/,
     );
