@@ -1,0 +1,1 @@
+export type { IdentityRules, TokenStore, UpstreamLoginRequest, UpstreamProvider, UpstreamTokens } from "./contracts.js";
