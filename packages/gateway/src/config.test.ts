@@ -114,4 +114,75 @@ describe("gateway configuration", () => {
     }
     expect(text).toContain("CAPI_MCP_ALLOW_SECRET_VALUES");
   });
+
+  describe("with OAuth", () => {
+    const oidc = {
+      transport: "streamable-http",
+      enableOauth: true,
+      oauthBaseUrl: "https://mcp.example.com",
+      oauthProvider: "oidc",
+      oidcIssuerUrl: "https://idp.example.com",
+      oidcClientId: "capi-mcp",
+      oidcClientSecretFile: "/etc/capi-mcp/client-secret",
+    } as const;
+
+    it("accepts a complete generic OIDC setup with safe defaults", () => {
+      const config = loadConfig({ flags: { ...oidc, enableOauth: true }, environment: {}, homeDirectory: home });
+      expect(config).toMatchObject({
+        enableOauth: true,
+        oauthProvider: "oidc",
+        tokenStore: "memory",
+        usernameClaim: "email",
+        groupsClaim: "groups",
+        kubeAuth: "impersonation",
+        allowPublicRegistration: false,
+      });
+    });
+
+    it.each([
+      [{ ...oidc, transport: "stdio" }, /^--enable-oauth: OAuth protects the streamable HTTP transport/],
+      [{ ...oidc, oauthBaseUrl: undefined }, /^--oauth-base-url: is required with --enable-oauth/],
+      [
+        { ...oidc, oidcClientSecretFile: undefined },
+        /^--oidc-client-secret-file: is required with --oauth-provider oidc/,
+      ],
+      [{ ...oidc, oauthProvider: "dex" }, /^--dex-issuer-url: is required with --oauth-provider dex/],
+      [
+        { ...oidc, tokenStore: "redis", redisUrl: "redis://127.0.0.1:6379" },
+        /^--token-encryption-key-file: is required with --token-store redis/,
+      ],
+      [{ ...oidc, tokenStore: "redis" }, /^--redis-url: is required with --token-store redis/],
+      [{ ...oidc, oauthProvider: "okta" }, /^--oauth-provider: /],
+    ])("refuses an incomplete or inconsistent setup: %j", (flags, message) => {
+      const cleaned = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+      expect(() => loadConfig({ flags: cleaned, environment: {}, homeDirectory: home })).toThrow(message);
+    });
+
+    it("refuses a Redis password in the URL, wherever it is given, and says where it belongs", () => {
+      expect(() =>
+        loadConfig({
+          flags: { ...oidc, enableOauth: true, tokenStore: "redis", tokenEncryptionKeyFile: "/k" },
+          environment: { CAPI_MCP_REDIS_URL: "redis://default:hunter2@127.0.0.1:6379" },
+          homeDirectory: home,
+        }),
+      ).toThrow(/^CAPI_MCP_REDIS_URL: must not carry a password: put it in a file and pass --redis-password-file$/);
+    });
+  });
+
+  it("refuses to serve MCP beyond loopback without OAuth", () => {
+    expect(() =>
+      loadConfig({
+        flags: { transport: "streamable-http", httpAddr: "0.0.0.0:8080" },
+        environment: {},
+        homeDirectory: home,
+      }),
+    ).toThrow(/^--http-addr: serving MCP beyond loopback requires --enable-oauth/);
+    expect(
+      loadConfig({
+        flags: { transport: "streamable-http", httpAddr: "127.0.0.1:8080" },
+        environment: {},
+        homeDirectory: home,
+      }).transport,
+    ).toBe("streamable-http");
+  });
 });

@@ -77,6 +77,91 @@ export const optionSpecs = {
     description: "audit records: a file path, or stderr (default stderr)",
   },
   debug: { flag: "debug", kind: "boolean", description: "debug logging" },
+  enableOauth: {
+    flag: "enable-oauth",
+    kind: "boolean",
+    description: "require an OAuth 2.1 login for streamable HTTP; calls act as the logged-in user",
+  },
+  oauthBaseUrl: {
+    flag: "oauth-base-url",
+    kind: "string",
+    description: "the gateway's public URL; the resource is <base>/mcp",
+  },
+  oauthProvider: {
+    flag: "oauth-provider",
+    kind: "string",
+    description: "upstream identity provider: dex, google or oidc",
+  },
+  dexIssuerUrl: { flag: "dex-issuer-url", kind: "string", description: "Dex issuer URL" },
+  dexClientId: { flag: "dex-client-id", kind: "string", description: "the gateway's client id at Dex" },
+  dexClientSecretFile: {
+    flag: "dex-client-secret-file",
+    kind: "string",
+    description: "file holding the Dex client secret",
+  },
+  dexConnectorId: { flag: "dex-connector-id", kind: "string", description: "Dex connector to log in with (optional)" },
+  dexKubernetesAudience: {
+    flag: "dex-kubernetes-audience",
+    kind: "string",
+    description: "Dex client id the workload API servers trust (cross-client audience)",
+  },
+  googleClientId: { flag: "google-client-id", kind: "string", description: "the gateway's Google OAuth client id" },
+  googleClientSecretFile: {
+    flag: "google-client-secret-file",
+    kind: "string",
+    description: "file holding the Google client secret",
+  },
+  oidcIssuerUrl: { flag: "oidc-issuer-url", kind: "string", description: "issuer URL of a generic OpenID provider" },
+  oidcClientId: { flag: "oidc-client-id", kind: "string", description: "the gateway's client id at that provider" },
+  oidcClientSecretFile: {
+    flag: "oidc-client-secret-file",
+    kind: "string",
+    description: "file holding its client secret",
+  },
+  oidcCaFile: { flag: "oidc-ca-file", kind: "string", description: "CA bundle for a provider with a private CA" },
+  oauthScopes: {
+    flag: "oauth-scopes",
+    kind: "list",
+    description: "scopes asked of the provider (default per provider)",
+  },
+  registrationTokenFile: {
+    flag: "registration-token-file",
+    kind: "string",
+    description: "file holding the token that client registration requires",
+  },
+  allowPublicRegistration: {
+    flag: "allow-public-registration",
+    kind: "boolean",
+    description: "let any client register without a registration token",
+  },
+  tokenStore: { flag: "token-store", kind: "string", description: "memory (one replica) or redis (several)" },
+  redisUrl: { flag: "redis-url", kind: "string", description: "redis:// or rediss:// URL, without a password" },
+  redisPasswordFile: { flag: "redis-password-file", kind: "string", description: "file holding the Redis password" },
+  tokenEncryptionKeyFile: {
+    flag: "token-encryption-key-file",
+    kind: "string",
+    description: "32-byte key (raw, hex or base64) encrypting stored tokens (required with redis)",
+  },
+  usernameClaim: {
+    flag: "username-claim",
+    kind: "string",
+    description: "ID token claim that is the username (default email)",
+  },
+  groupsClaim: {
+    flag: "groups-claim",
+    kind: "string",
+    description: "ID token claim holding the groups (default groups)",
+  },
+  groupMappingsFile: {
+    flag: "group-mappings-file",
+    kind: "string",
+    description: "JSON file mapping provider groups to Kubernetes groups",
+  },
+  kubeAuth: {
+    flag: "kube-auth",
+    kind: "string",
+    description: "with OAuth: impersonation (gateway credentials + Impersonate headers) or sso-passthrough",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof optionSpecs;
@@ -118,11 +203,68 @@ export const configSchema = z
     toolTimeoutMilliseconds: z.number().int().min(1000).max(3_600_000).default(60_000),
     auditLog: z.string().min(1).default("stderr"),
     debug: z.boolean().default(false),
+    enableOauth: z.boolean().default(false),
+    oauthBaseUrl: z.url({ message: "expected the gateway's public URL, e.g. https://mcp.example.com" }).optional(),
+    oauthProvider: z.enum(["dex", "google", "oidc"]).optional(),
+    dexIssuerUrl: z.url().optional(),
+    dexClientId: z.string().min(1).optional(),
+    dexClientSecretFile: z.string().min(1).optional(),
+    dexConnectorId: z.string().min(1).optional(),
+    dexKubernetesAudience: z.string().min(1).optional(),
+    googleClientId: z.string().min(1).optional(),
+    googleClientSecretFile: z.string().min(1).optional(),
+    oidcIssuerUrl: z.url().optional(),
+    oidcClientId: z.string().min(1).optional(),
+    oidcClientSecretFile: z.string().min(1).optional(),
+    oidcCaFile: z.string().min(1).optional(),
+    oauthScopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, "expected scope tokens")).optional(),
+    registrationTokenFile: z.string().min(1).optional(),
+    allowPublicRegistration: z.boolean().default(false),
+    tokenStore: z.enum(["memory", "redis"]).default("memory"),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL")
+      .refine((url) => !/^rediss?:\/\/[^@/]*:[^@/]*@/.test(url), {
+        message: "must not carry a password: put it in a file and pass --redis-password-file",
+      })
+      .optional(),
+    redisPasswordFile: z.string().min(1).optional(),
+    tokenEncryptionKeyFile: z.string().min(1).optional(),
+    usernameClaim: z.string().min(1).default("email"),
+    groupsClaim: z.string().min(1).default("groups"),
+    groupMappingsFile: z.string().min(1).optional(),
+    kubeAuth: z.enum(["impersonation", "sso-passthrough"]).default("impersonation"),
   })
   .strict()
-  .refine((config) => !(config.inCluster && config.kubeconfig), {
-    message: "--in-cluster and --kubeconfig exclude each other",
-    path: ["inCluster"],
+  .superRefine((config, context) => {
+    const require = (condition: boolean, path: string, message: string) => {
+      if (!condition) context.addIssue({ code: "custom", path: [path], message });
+    };
+    require(!(config.inCluster && config.kubeconfig), "inCluster", "--in-cluster and --kubeconfig exclude each other");
+    const host = config.httpAddr.slice(0, config.httpAddr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+    const loopback = host === "127.0.0.1" || host === "localhost" || host === "::1";
+    if (config.transport === "streamable-http" && !config.enableOauth) {
+      require(loopback, "httpAddr", "serving MCP beyond loopback requires --enable-oauth: without a login, anyone who reaches the port acts with the gateway's credentials");
+    }
+    if (!config.enableOauth) return;
+    require(config.transport ===
+      "streamable-http", "enableOauth", "OAuth protects the streamable HTTP transport: set --transport streamable-http");
+    require(config.oauthBaseUrl !== undefined, "oauthBaseUrl", "is required with --enable-oauth");
+    require(config.oauthProvider !==
+      undefined, "oauthProvider", "is required with --enable-oauth (dex, google or oidc)");
+    const needed: Record<string, readonly (keyof typeof config)[]> = {
+      dex: ["dexIssuerUrl", "dexClientId", "dexClientSecretFile"],
+      google: ["googleClientId", "googleClientSecretFile"],
+      oidc: ["oidcIssuerUrl", "oidcClientId", "oidcClientSecretFile"],
+    };
+    for (const key of needed[config.oauthProvider ?? ""] ?? []) {
+      require(config[key] !== undefined, key, `is required with --oauth-provider ${config.oauthProvider}`);
+    }
+    if (config.tokenStore === "redis") {
+      require(config.redisUrl !== undefined, "redisUrl", "is required with --token-store redis");
+      require(config.tokenEncryptionKeyFile !==
+        undefined, "tokenEncryptionKeyFile", "is required with --token-store redis: tokens at rest in Redis must be encrypted");
+    }
   });
 
 export type GatewayConfig = z.output<typeof configSchema>;

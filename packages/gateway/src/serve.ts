@@ -120,16 +120,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   }
 
   const { host, port } = splitHostPort(config.httpAddr);
-  const handler = createStreamableHttpHandler(dependencies, {
-    identify: () => identity,
-    maxRequestBodyBytes: maxBodyBytes,
-  });
+  const handler = createStreamableHttpHandler(dependencies, { maxRequestBodyBytes: maxBodyBytes });
   const app = createHttpApp({
     endpoint: config.httpEndpoint,
     allowedHosts: [...defaultAllowedHosts(host, port), ...config.allowedHosts],
     allowedOrigins: config.allowedOrigins,
     maxBodyBytes,
-    handleMcp: (request) => handler.handle(request),
+    handleMcp: (request) => handler.handle(request, identity),
     onUnexpectedError: (error) =>
       logger.error({ error: error instanceof Error ? error.message : String(error) }, "HTTP request failed"),
     readiness: async () => {

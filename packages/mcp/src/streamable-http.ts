@@ -6,8 +6,6 @@ import { createMcpServer, type McpServerDependencies, type SessionIdentity } fro
 import { createSessionState } from "./session.js";
 
 export interface StreamableHttpOptions {
-  /** Who is calling; with OAuth, from the verified bearer token of each request. */
-  identify(request: Request): SessionIdentity;
   /** Sessions idle longer than this are closed (their port-forwards stop). */
   readonly idleTimeoutMilliseconds?: number;
   readonly maxSessions?: number;
@@ -23,7 +21,11 @@ interface SessionEntry {
 }
 
 export interface StreamableHttpHandler {
-  handle(request: Request): Promise<Response>;
+  /**
+   * Serves one request. `identity` is who is calling, established before this point (with OAuth,
+   * from the verified bearer token of this very request).
+   */
+  handle(request: Request, identity: SessionIdentity): Promise<Response>;
   readonly sessionCount: number;
   closeAll(): Promise<void>;
 }
@@ -76,9 +78,8 @@ export function createStreamableHttpHandler(
     get sessionCount() {
       return sessions.size;
     },
-    async handle(request) {
+    async handle(request, identity) {
       const sessionId = request.headers.get("mcp-session-id");
-      const identity = options.identify(request);
       if (sessionId) {
         const entry = sessions.get(sessionId);
         if (!entry || !sameCaller(entry.identity, identity)) {
