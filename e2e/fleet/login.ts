@@ -183,3 +183,59 @@ export function jwtClaims(token: string): Record<string, unknown> {
   const [, payload = ""] = token.split(".");
   return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
 }
+
+/**
+ * Follows an authorization URL built by someone else (the gateway's upstream provider), answers
+ * the fleet's login form as `userName`, and returns the redirect to the client's redirect URI
+ * (with `code` and `state`, or an `error`) without following it: the caller finishes the login.
+ */
+export async function completeLoginAt(
+  info: FleetInfo,
+  authorizationUrl: URL,
+  userName: string,
+  options: Pick<LoginOptions, "password"> = {},
+): Promise<URL> {
+  const user = info.users.find((candidate) => candidate.name === userName);
+  if (!user) throw new Error(`no fleet user ${userName}`);
+  const redirectUri = authorizationUrl.searchParams.get("redirect_uri");
+  if (!redirectUri) throw new LoginFailedError("the authorization URL has no redirect_uri");
+  const redirectTarget = new URL(redirectUri);
+  const agent = new Agent({ ca: await readFile(info.oidc.caFile, "utf8"), keepAlive: false });
+  const jar = new CookieJar();
+  try {
+    let next: URL = authorizationUrl;
+    let method = "GET";
+    let body: string | undefined;
+    for (let step = 0; step < 12; step += 1) {
+      const headers: Record<string, string> = { cookie: jar.header() };
+      if (body !== undefined) headers["content-type"] = "application/x-www-form-urlencoded";
+      const response = await send(agent, next, { method, headers, ...(body !== undefined ? { body } : {}) });
+      jar.take(response.headers);
+      method = "GET";
+      body = undefined;
+      if (response.status >= 300 && response.status < 400) {
+        const location = new URL(String(response.headers.location), next);
+        if (location.origin === redirectTarget.origin && location.pathname === redirectTarget.pathname) return location;
+        next = location;
+        continue;
+      }
+      const form = /<form method="post" action="([^"]+)"/.exec(response.body);
+      if (response.status === 200 && form?.[1]) {
+        next = new URL(
+          form[1].replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))),
+          next,
+        );
+        method = "POST";
+        body = new URLSearchParams({ login: user.email, password: options.password ?? user.password }).toString();
+        continue;
+      }
+      // The body is the provider's HTML page (a login error), never a token.
+      throw new LoginFailedError(
+        `login stopped at ${next.pathname} with status ${response.status}: ${response.body.slice(0, 200)}`,
+      );
+    }
+    throw new LoginFailedError("too many redirects during login");
+  } finally {
+    agent.destroy();
+  }
+}

@@ -80,6 +80,8 @@ export interface GatewayOptions {
   readonly kubeconfig: string;
   readonly context?: string;
   readonly extraArguments?: readonly string[];
+  /** A fixed port (the OAuth redirect URI registered upstream names one); default: a free port. */
+  readonly port?: number;
 }
 
 async function scratchDirectory(): Promise<string> {
@@ -129,7 +131,7 @@ export interface HttpGatewayProcess {
 export async function startHttpGatewayProcess(options: GatewayOptions): Promise<HttpGatewayProcess> {
   const directory = await scratchDirectory();
   const auditFile = path.join(directory, "audit.jsonl");
-  const [port] = await freePorts(1);
+  const port = options.port ?? (await freePorts(1))[0];
   const child = spawn(
     process.execPath,
     [

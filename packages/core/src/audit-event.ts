@@ -26,7 +26,17 @@ export interface AuditEvent {
   readonly durationMilliseconds: number;
 }
 
+/**
+ * An authorization event (login, refusal, consent, token issued, reuse detected, revocation),
+ * written to the same audit trail as tool calls. Never holds a token, code or secret.
+ */
+export interface AuthorizationAuditEvent {
+  readonly time: string;
+  readonly type: string;
+}
+
 export interface AuditSink {
   record(event: AuditEvent): void;
+  recordAuthorization(event: AuthorizationAuditEvent): void;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-export type { AuditEvent, AuditSink } from "./audit-event.js";
+export type { AuditEvent, AuditSink, AuthorizationAuditEvent } from "./audit-event.js";
 export {
   type AccessAnswer,
   type AccessQuestion,

@@ -36,6 +36,8 @@ export interface HttpAppOptions {
   readonly readiness: ReadinessCheck;
   /** Where an unexpected failure's detail goes (the log), since the client never sees it. */
   readonly onUnexpectedError: (error: unknown) => void;
+  /** More routes at the root (the OAuth endpoints and metadata), behind the same Host and Origin checks. */
+  readonly routes?: Hono;
 }
 
 function errorBody(code: string, message: string) {
@@ -91,6 +93,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     }),
   );
   app.on(["GET", "POST", "DELETE"], options.endpoint, (context) => options.handleMcp(context.req.raw));
+  if (options.routes) app.route("/", options.routes);
   app.all(options.endpoint, (context) =>
     context.json(errorBody("method_not_allowed", "Use POST, GET or DELETE on the MCP endpoint."), 405),
   );

@@ -1,6 +1,6 @@
 // Wiring: configuration in, a running MCP server out. The only place that builds the pipeline.
 import { type ClusterSummary, GatewayError, type ToolSettings } from "@capi-mcp/core";
-import { createStaticCatalog } from "@capi-mcp/federation";
+import { createStaticCatalog, createUserCatalogs, type UserCatalogs } from "@capi-mcp/federation";
 import { createClusterAccess, createKubeConnection } from "@capi-mcp/kube";
 import { createStreamableHttpHandler, type McpServerDependencies, serveStdio } from "@capi-mcp/mcp";
 import { createGuard } from "@capi-mcp/policy";
@@ -11,6 +11,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { GatewayConfig } from "./config.js";
 import { createHttpApp, defaultAllowedHosts } from "./http-app.js";
+import { createOAuthSetup, type OAuthSetup } from "./oauth-setup.js";
 
 export interface RunningGateway {
   /** The MCP endpoint URL (streamable HTTP), or undefined on stdio. */
@@ -120,13 +121,62 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   }
 
   const { host, port } = splitHostPort(config.httpAddr);
+  // With OAuth, every call acts as the logged-in user: impersonated, or with their own ID token.
+  let oauth: OAuthSetup | undefined;
+  let userCatalogs: UserCatalogs | undefined;
+  if (config.enableOauth) {
+    oauth = await createOAuthSetup(config, audit);
+    userCatalogs = createUserCatalogs({
+      clusters: clusterSummaries(kubeConfig),
+      defaultCluster,
+      mode: config.kubeAuth,
+      connect: (cluster, identity) =>
+        createClusterAccess(
+          createKubeConnection({
+            kubeConfig,
+            context: cluster.name,
+            qps: config.qpsLimit,
+            burst: config.burstLimit,
+            identity:
+              identity.mode === "impersonation"
+                ? { impersonate: { user: identity.user, groups: identity.groups, extra: identity.extra } }
+                : { bearerToken: identity.idToken },
+          }),
+          { clusterName: cluster.name },
+        ),
+    });
+  }
   const handler = createStreamableHttpHandler(dependencies, { maxRequestBodyBytes: maxBodyBytes });
   const app = createHttpApp({
     endpoint: config.httpEndpoint,
-    allowedHosts: [...defaultAllowedHosts(host, port), ...config.allowedHosts],
+    allowedHosts: [
+      ...defaultAllowedHosts(host, port),
+      ...config.allowedHosts,
+      ...(config.oauthBaseUrl ? [new URL(config.oauthBaseUrl).host] : []),
+    ],
     allowedOrigins: config.allowedOrigins,
     maxBodyBytes,
-    handleMcp: (request) => handler.handle(request, identity),
+    handleMcp: async (request) => {
+      if (!oauth || !userCatalogs) return handler.handle(request, identity);
+      let result: Awaited<ReturnType<typeof oauth.server.authenticate>>;
+      try {
+        result = await oauth.server.authenticate(request);
+      } catch (error) {
+        // The token store is down: the caller can retry; nothing about the cause is theirs to see.
+        logger.error({ error: error instanceof Error ? error.message : String(error) }, "token check failed");
+        return Response.json(
+          { error: { code: "unavailable", message: "The gateway cannot check tokens right now; try again shortly." } },
+          { status: 503, headers: { "retry-after": "5" } },
+        );
+      }
+      if (!result.ok) return result.response;
+      return handler.handle(request, {
+        principal: result.principal,
+        oauthClientId: result.clientId,
+        catalog: userCatalogs.forPrincipal(result.principal),
+      });
+    },
+    ...(oauth ? { routes: oauth.server.routes } : {}),
     onUnexpectedError: (error) =>
       logger.error({ error: error instanceof Error ? error.message : String(error) }, "HTTP request failed"),
     readiness: async () => {
@@ -168,6 +218,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     endpoint,
     async close() {
       await handler.closeAll();
+      await oauth?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Streams (GET /mcp) keep connections open; end them so shutdown does not hang.

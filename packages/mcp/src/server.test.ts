@@ -127,7 +127,7 @@ async function connect(options: { deleteAllowed: boolean; timeoutMilliseconds?: 
     serverInfo: { name: "capi-mcp-test", version: "0.0.0" },
     guard: guard(options),
     telemetry: { startToolCall: () => ({ end: () => undefined }) },
-    audit: { record: (event) => audit.push(event), close: async () => undefined },
+    audit: { record: (event) => audit.push(event), recordAuthorization: () => undefined, close: async () => undefined },
     logger: {
       warn: (_object, message) => logged.push(message),
       error: (object, message) => logged.push(`${message} ${JSON.stringify(object)}`),

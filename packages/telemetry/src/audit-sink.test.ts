@@ -116,3 +116,22 @@ describe("the audit sink", () => {
     expect(process.stderr.writable).toBe(true);
   });
 });
+
+describe("authorization records", () => {
+  it("go to the same trail as tool calls, marked as authorization records", async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), "capi-mcp-audit-authorization-"));
+    const file = path.join(directory, "audit.jsonl");
+    const sink = createAuditSink({ destination: file });
+    const refused = { time: "2026-11-21T06:00:00.000Z", type: "login_refused", reason: "email not verified" };
+    sink.recordAuthorization(refused);
+    await sink.close();
+    const [line] = (await readFile(file, "utf8")).trim().split("\n");
+    expect(JSON.parse(line ?? "{}")).toEqual({
+      audit: "authorization",
+      time: "2026-11-21T06:00:00.000Z",
+      type: "login_refused",
+      reason: "email not verified",
+    });
+    await rm(directory, { recursive: true, force: true });
+  });
+});

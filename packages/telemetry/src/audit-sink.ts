@@ -1,5 +1,5 @@
 import { openSync } from "node:fs";
-import type { AuditEvent, AuditSink } from "@capi-mcp/core";
+import type { AuditEvent, AuditSink, AuthorizationAuditEvent } from "@capi-mcp/core";
 import { GatewayError } from "@capi-mcp/core";
 import { destination as pinoDestination } from "pino";
 
@@ -68,17 +68,25 @@ export function createAuditSink(options: AuditSinkOptions): AuditSink {
   stream.on("error", (error: Error) => report(error));
   let closing: Promise<void> | undefined;
 
+  function write(what: string, line: () => string): void {
+    if (closing !== undefined) {
+      report(new Error(`${what} arrived after the sink was closed and was not written`));
+      return;
+    }
+    try {
+      stream.write(`${line()}\n`);
+    } catch (error) {
+      report(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   return {
     record(event: AuditEvent): void {
-      if (closing !== undefined) {
-        report(new Error(`a record for ${event.tool} arrived after the sink was closed and was not written`));
-        return;
-      }
-      try {
-        stream.write(`${serialize(event)}\n`);
-      } catch (error) {
-        report(error instanceof Error ? error : new Error(String(error)));
-      }
+      write(`a record for ${event.tool}`, () => serialize(event));
+    },
+    recordAuthorization(event: AuthorizationAuditEvent): void {
+      // Marked apart from tool-call records, which have no `audit` field, so one trail holds both.
+      write(`an authorization record (${event.type})`, () => JSON.stringify({ audit: "authorization", ...event }));
     },
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
