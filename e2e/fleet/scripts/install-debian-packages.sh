@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the fleet and its build need, when any is missing.
 set -euo pipefail
-packages=(golang-go golang-github-modern-go-reflect2-dev dpkg-dev make etcd-server openssl redis-server)
+packages=(golang-go golang-github-modern-go-reflect2-dev dpkg-dev make etcd-server openssl redis-server chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
