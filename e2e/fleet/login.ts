@@ -74,68 +74,37 @@ export interface LoginOptions {
 export class LoginFailedError extends Error {}
 
 export async function loginAs(info: FleetInfo, userName: string, options: LoginOptions = {}): Promise<TokenSet> {
-  const user = info.users.find((candidate) => candidate.name === userName);
-  if (!user) throw new Error(`no fleet user ${userName}`);
+  if (!info.users.some((candidate) => candidate.name === userName)) throw new Error(`no fleet user ${userName}`);
   const client = options.client ?? info.oidc.gatewayClient;
   const clientSecret = (await readFile(client.clientSecretFile, "utf8")).trim();
-  const agent = new Agent({ ca: await readFile(info.oidc.caFile, "utf8"), keepAlive: false });
-  const jar = new CookieJar();
   const verifier = randomBytes(32).toString("base64url");
   const state = randomBytes(16).toString("base64url");
-  const nonce = randomBytes(16).toString("base64url");
+  const authorize = new URL(`${info.oidc.issuer}/auth`);
+  authorize.search = new URLSearchParams({
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    response_type: "code",
+    scope: options.scope ?? "openid email groups profile offline_access",
+    prompt: "consent",
+    state,
+    nonce: randomBytes(16).toString("base64url"),
+    code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+    code_challenge_method: "S256",
+  }).toString();
+  const location = await completeLoginAt(
+    info,
+    authorize,
+    userName,
+    options.password ? { password: options.password } : {},
+  );
+  if (location.searchParams.get("state") !== state) throw new LoginFailedError("state mismatch on redirect");
+  const error = location.searchParams.get("error");
+  if (error) throw new LoginFailedError(`${error}: ${location.searchParams.get("error_description") ?? ""}`);
+  const code = location.searchParams.get("code");
+  if (!code) throw new LoginFailedError("redirect without a code");
+  const agent = new Agent({ ca: await readFile(info.oidc.caFile, "utf8"), keepAlive: false });
   try {
-    const authorize = new URL(`${info.oidc.issuer}/auth`);
-    authorize.search = new URLSearchParams({
-      client_id: client.clientId,
-      redirect_uri: client.redirectUri,
-      response_type: "code",
-      scope: options.scope ?? "openid email groups profile offline_access",
-      prompt: "consent",
-      state,
-      nonce,
-      code_challenge: createHash("sha256").update(verifier).digest("base64url"),
-      code_challenge_method: "S256",
-    }).toString();
-
-    // Follow redirects, answering the login form once, until the provider sends us to the client.
-    let next: URL = authorize;
-    let method = "GET";
-    let body: string | undefined;
-    for (let step = 0; step < 12; step += 1) {
-      const headers: Record<string, string> = { cookie: jar.header() };
-      if (body !== undefined) headers["content-type"] = "application/x-www-form-urlencoded";
-      const response = await send(agent, next, { method, headers, ...(body !== undefined ? { body } : {}) });
-      jar.take(response.headers);
-      method = "GET";
-      body = undefined;
-      if (response.status >= 300 && response.status < 400) {
-        const location = new URL(String(response.headers.location), next);
-        if (location.href.startsWith(client.redirectUri)) {
-          if (location.searchParams.get("state") !== state) throw new LoginFailedError("state mismatch on redirect");
-          const error = location.searchParams.get("error");
-          if (error) throw new LoginFailedError(`${error}: ${location.searchParams.get("error_description") ?? ""}`);
-          const code = location.searchParams.get("code");
-          if (!code) throw new LoginFailedError("redirect without a code");
-          return await exchange(agent, info, client, clientSecret, code, verifier);
-        }
-        next = location;
-        continue;
-      }
-      const form = /<form method="post" action="([^"]+)"/.exec(response.body);
-      if (response.status === 200 && form?.[1]) {
-        next = new URL(
-          form[1].replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))),
-          next,
-        );
-        method = "POST";
-        body = new URLSearchParams({ login: user.email, password: options.password ?? user.password }).toString();
-        continue;
-      }
-      throw new LoginFailedError(
-        `login stopped at ${next.pathname} with status ${response.status}: ${response.body.slice(0, 200)}`,
-      );
-    }
-    throw new LoginFailedError("too many redirects during login");
+    return await exchange(agent, info, client, clientSecret, code, verifier);
   } finally {
     agent.destroy();
   }
