@@ -1,5 +1,7 @@
 // What e2e tests use to reach the shared fleet.
 import { readFile } from "node:fs/promises";
+import { type ClusterAccess, GatewayError } from "@capi-mcp/core";
+import { createClusterAccess, createKubeConnection, type KubeConnection, type KubeIdentity } from "@capi-mcp/kube";
 import * as k8s from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { type FleetInfo, readFleetInfo } from "./fleet.ts";
@@ -66,4 +68,38 @@ export async function auditEventsMatching(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return [];
+}
+
+/** The GatewayError a call fails with; any other outcome fails the test. */
+export async function failureOf(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof GatewayError) return error;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+/** ClusterAccess to fleet clusters through @capi-mcp/kube, with every connection closed at the end. */
+export function createAccessFactory() {
+  const connections: KubeConnection[] = [];
+  return {
+    async accessTo(
+      cluster: ClusterName,
+      identity: KubeIdentity = {},
+      limits: { qps?: number; burst?: number } = {},
+    ): Promise<ClusterAccess> {
+      const connection = createKubeConnection({
+        kubeConfig: await kubeConfigFor(await fleetInfo(), cluster),
+        identity,
+        ...limits,
+      });
+      connections.push(connection);
+      return createClusterAccess(connection, { clusterName: cluster });
+    },
+    async closeAll(): Promise<void> {
+      for (const connection of connections.splice(0)) await connection.close();
+    },
+  };
 }

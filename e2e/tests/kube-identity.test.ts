@@ -3,17 +3,24 @@
 // the API server says no (never who they are), and one reused connection per client.
 import { randomBytes } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { type ClusterAccess, GatewayError } from "@capi-mcp/core";
-import { createClusterAccess, createKubeConnection, type KubeConnection, type KubeIdentity } from "@capi-mcp/kube";
+import type { GatewayError } from "@capi-mcp/core";
+import { createClusterAccess, createKubeConnection } from "@capi-mcp/kube";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetInfo } from "../fleet/fleet.ts";
 import { loginAs, type TokenSet } from "../fleet/login.ts";
-import { auditEventsMatching, type ClusterName, fleetInfo, kubeConfigFor } from "../fleet/test-context.ts";
+import {
+  auditEventsMatching,
+  createAccessFactory,
+  failureOf,
+  fleetInfo,
+  kubeConfigFor,
+} from "../fleet/test-context.ts";
 
 let info: FleetInfo;
 let alice: TokenSet;
-const connections: KubeConnection[] = [];
+const clusters = createAccessFactory();
+const accessTo = clusters.accessTo;
 
 beforeAll(async () => {
   info = await fleetInfo();
@@ -21,32 +28,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const connection of connections) await connection.close();
+  await clusters.closeAll();
 });
-
-async function accessTo(
-  cluster: ClusterName,
-  identity: KubeIdentity = {},
-  limits: { qps?: number; burst?: number } = {},
-): Promise<ClusterAccess> {
-  const connection = createKubeConnection({
-    kubeConfig: await kubeConfigFor(info, cluster),
-    identity,
-    ...limits,
-  });
-  connections.push(connection);
-  return createClusterAccess(connection, { clusterName: cluster });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const aliceImpersonated = { user: "alice@example.com", groups: ["acme-dev"] };
 
@@ -184,16 +167,19 @@ describe("health", () => {
       currentContext: "gone",
     });
     const connection = createKubeConnection({ kubeConfig: unreachable });
-    connections.push(connection);
-    const access = createClusterAccess(connection, { clusterName: "org-acme/gone" });
-    const started = performance.now();
-    const health = await access.health();
-    expect(performance.now() - started).toBeLessThan(5_000);
-    expect(health).toMatchObject({ reachable: false, checks: [] });
-    expect(health.error).toBe("Cluster org-acme/gone is unreachable.");
-    const error = await failureOf(access.listApiResources());
-    expect(error.code).toBe("unavailable");
-    expect(error.message).toBe("Cluster org-acme/gone is unreachable.");
+    try {
+      const access = createClusterAccess(connection, { clusterName: "org-acme/gone" });
+      const started = performance.now();
+      const health = await access.health();
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(health).toMatchObject({ reachable: false, checks: [] });
+      expect(health.error).toBe("Cluster org-acme/gone is unreachable.");
+      const error = await failureOf(access.listApiResources());
+      expect(error.code).toBe("unavailable");
+      expect(error.message).toBe("Cluster org-acme/gone is unreachable.");
+    } finally {
+      await connection.close();
+    }
   });
 });
 

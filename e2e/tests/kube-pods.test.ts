@@ -3,15 +3,15 @@
 // size limits, and port-forward from a loopback listener, all authorized by the API server.
 import { randomBytes } from "node:crypto";
 import { createConnection } from "node:net";
-import { type ClusterAccess, GatewayError, type PortForwardHandle } from "@capi-mcp/core";
-import { createClusterAccess, createKubeConnection, type KubeConnection, type KubeIdentity } from "@capi-mcp/kube";
+import type { PortForwardHandle } from "@capi-mcp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetInfo } from "../fleet/fleet.ts";
 import { loginAs } from "../fleet/login.ts";
-import { auditEventsMatching, type ClusterName, fleetInfo, kubeConfigFor } from "../fleet/test-context.ts";
+import { auditEventsMatching, createAccessFactory, failureOf, fleetInfo } from "../fleet/test-context.ts";
 
 let info: FleetInfo;
-const connections: KubeConnection[] = [];
+const clusters = createAccessFactory();
+const accessTo = clusters.accessTo;
 const handles: PortForwardHandle[] = [];
 const frontendPod = "frontend-5d8f7c9b6-k2x4p";
 const restartedPod = "frontend-5d8f7c9b6-q7m9z";
@@ -22,24 +22,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const handle of handles) await handle.close();
-  for (const connection of connections) await connection.close();
+  await clusters.closeAll();
 });
-
-async function accessTo(cluster: ClusterName, identity: KubeIdentity = {}): Promise<ClusterAccess> {
-  const connection = createKubeConnection({ kubeConfig: await kubeConfigFor(info, cluster), identity });
-  connections.push(connection);
-  return createClusterAccess(connection, { clusterName: cluster });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const aliceImpersonated = { user: "alice@example.com", groups: ["acme-dev"] };
 

@@ -2,33 +2,17 @@
 // selectors and pagination, and every mutation with and without server-side dry run, checked
 // with a direct read that does not go through the code under test.
 import { randomBytes } from "node:crypto";
-import { type ClusterAccess, GatewayError, type KubeObject } from "@capi-mcp/core";
-import { createClusterAccess, createKubeConnection, type KubeConnection } from "@capi-mcp/kube";
+import type { ClusterAccess, KubeObject } from "@capi-mcp/core";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetInfo } from "../fleet/fleet.ts";
-import { type ClusterName, fleetInfo, kubeConfigFor } from "../fleet/test-context.ts";
+import { createAccessFactory, failureOf, fleetInfo, kubeConfigFor } from "../fleet/test-context.ts";
 
 let info: FleetInfo;
-const connections: KubeConnection[] = [];
+const clusters = createAccessFactory();
+const accessTo = clusters.accessTo;
 const run = randomBytes(4).toString("hex");
 const prefix = `kube-e2e-${run}`;
-
-async function accessTo(cluster: ClusterName): Promise<ClusterAccess> {
-  const connection = createKubeConnection({ kubeConfig: await kubeConfigFor(info, cluster) });
-  connections.push(connection);
-  return createClusterAccess(connection, { clusterName: cluster });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 let dev: ClusterAccess;
 let management: ClusterAccess;
@@ -50,7 +34,7 @@ afterAll(async () => {
     await directCore.deleteNamespacedConfigMap({ namespace: "web", name: item.metadata?.name ?? "" }).catch(() => {});
   }
   await directApps.deleteNamespacedDeployment({ namespace: "web", name: `${prefix}-scale` }).catch(() => {});
-  for (const connection of connections) await connection.close();
+  await clusters.closeAll();
 });
 
 function configMap(name: string, data: Record<string, string> = { key: "value" }): KubeObject {

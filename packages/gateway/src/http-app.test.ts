@@ -1,5 +1,6 @@
+import { gatewayErrorCodes } from "@capi-mcp/core";
 import { describe, expect, it } from "vitest";
-import { createHttpApp, defaultAllowedHosts, type HttpAppOptions } from "./http-app.js";
+import { createHttpApp, defaultAllowedHosts, type HttpAppOptions, httpStatusOf } from "./http-app.js";
 
 const mcpRequests: Request[] = [];
 const unexpected: unknown[] = [];
@@ -101,5 +102,13 @@ describe("the gateway's HTTP app", () => {
     const text = await response.text();
     expect(text).not.toContain("internal detail");
     expect(unexpected).toHaveLength(1);
+  });
+
+  it("maps every error code to an HTTP status: 401 only for a missing login, 403 for refusals, 503 when down", () => {
+    expect(Object.keys(httpStatusOf).sort()).toEqual([...gatewayErrorCodes].sort());
+    expect(httpStatusOf.unauthenticated).toBe(401);
+    expect([httpStatusOf.forbidden, httpStatusOf.denied_by_policy]).toEqual([403, 403]);
+    expect(httpStatusOf.cluster_not_found).toBe(httpStatusOf.not_found);
+    expect(httpStatusOf.unavailable).toBe(503);
   });
 });
