@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  GatewayError,
-  type GatewayErrorCode,
-  gatewayErrorCodes,
-  isGatewayError,
-  isGatewayErrorCode,
-} from "./gateway-error.js";
+import { GatewayError, gatewayErrorCodes, isGatewayError, isGatewayErrorCode } from "./gateway-error.js";
 
 describe("GatewayError", () => {
   it("keeps the user-facing message apart from the internal detail", () => {
