@@ -182,11 +182,29 @@ export interface ClusterAccess {
   canI(question: AccessQuestion): Promise<AccessAnswer>;
 }
 
+export interface ClusterCondition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly message?: string;
+  readonly lastTransitionTime?: string;
+}
+
 export interface ClusterSummary {
+  /** How users name it: a kubeconfig context, `management`, or `namespace/name` for Cluster API. */
   readonly name: string;
   readonly server?: string;
   readonly user?: string;
+  /** A kubeconfig context's default namespace. */
   readonly namespace?: string;
+  /** Cluster API: the Cluster object's labels (what cluster selectors match). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Cluster API: `status.phase`. */
+  readonly phase?: string;
+  /** Cluster API: the status conditions (v1beta2, or v1beta1's when that is what is served). */
+  readonly conditions?: readonly ClusterCondition[];
+  /** Cluster API: the Cluster object as the management cluster serves it. */
+  readonly clusterObject?: KubeObject;
 }
 
 /** Where clusters come from (kubeconfig contexts, in-cluster, Cluster API). */

@@ -6,6 +6,7 @@ export {
   apiVersionOf,
   type ClusterAccess,
   type ClusterCatalog,
+  type ClusterCondition,
   type ClusterHealth,
   type ClusterSummary,
   type DeleteOptions,

@@ -88,6 +88,10 @@ export interface ToolSettings {
   readonly execMaxOutputBytes: number;
   readonly logMaxBytes: number;
   readonly logDefaultTailLines: number;
+  /** Clusters queried at once by a fleet-wide list. */
+  readonly fanoutConcurrency: number;
+  /** Bound on each cluster's part of a fleet-wide list; a slow cluster fails alone. */
+  readonly fanoutTimeoutMilliseconds: number;
 }
 
 export interface ToolContext {

@@ -88,6 +88,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     execMaxOutputBytes: 32 * 1024,
     logMaxBytes: 32 * 1024,
     logDefaultTailLines: 100,
+    fanoutConcurrency: 8,
+    fanoutTimeoutMilliseconds: 15_000,
   };
   const currentUser = config.inCluster
     ? "in-cluster service account"

@@ -21,6 +21,8 @@ const settings: ToolSettings = {
   execMaxOutputBytes: 10_000,
   logMaxBytes: 10_000,
   logDefaultTailLines: 100,
+  fanoutConcurrency: 4,
+  fanoutTimeoutMilliseconds: 5000,
 };
 
 const catalog: ClusterCatalog = {

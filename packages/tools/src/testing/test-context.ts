@@ -73,6 +73,8 @@ export const testSettings: ToolSettings = {
   execMaxOutputBytes: 64_000,
   logMaxBytes: 50_000,
   logDefaultTailLines: 200,
+  fanoutConcurrency: 4,
+  fanoutTimeoutMilliseconds: 5000,
 };
 
 export function newSession(id = "session-1"): SessionState {
