@@ -185,4 +185,49 @@ describe("gateway configuration", () => {
       }).transport,
     ).toBe("streamable-http");
   });
+
+  describe("with Cluster API federation", () => {
+    it("defaults to impersonation with bounded workload clients", () => {
+      const config = loadConfig({ flags: { enableCapi: true }, environment: {}, homeDirectory: home });
+      expect(config).toMatchObject({
+        enableCapi: true,
+        workloadAuth: "impersonation",
+        caSecretSuffix: "-ca",
+        clientCacheTtl: 600_000,
+        clientCacheMaxEntries: 1000,
+        workloadQpsLimit: 20,
+        workloadBurstLimit: 30,
+        workloadTimeout: 30_000,
+        fanoutConcurrency: 8,
+      });
+    });
+
+    it("refuses Cluster API mode over streamable HTTP without OAuth, and says why", () => {
+      expect(() =>
+        loadConfig({ flags: { enableCapi: true, transport: "streamable-http" }, environment: {}, homeDirectory: home }),
+      ).toThrow(
+        /^--enable-capi: Cluster API mode over streamable HTTP requires --enable-oauth: every call to a workload cluster must act as a logged-in user/,
+      );
+    });
+
+    it("reads durations and sizes for the client pool", () => {
+      const config = loadConfig({
+        flags: {
+          enableCapi: true,
+          clientCacheTtl: "2m",
+          workloadTimeout: "5s",
+          clientCacheMaxEntries: "50",
+          workloadAuth: "sso-passthrough",
+        },
+        environment: {},
+        homeDirectory: home,
+      });
+      expect(config).toMatchObject({
+        clientCacheTtl: 120_000,
+        workloadTimeout: 5000,
+        clientCacheMaxEntries: 50,
+        workloadAuth: "sso-passthrough",
+      });
+    });
+  });
 });

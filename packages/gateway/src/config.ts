@@ -157,6 +157,66 @@ export const optionSpecs = {
     kind: "string",
     description: "JSON file mapping provider groups to Kubernetes groups",
   },
+  enableCapi: {
+    flag: "enable-capi",
+    kind: "boolean",
+    description: "serve the workload clusters of the Cluster API management cluster the kubeconfig points at",
+  },
+  workloadAuth: {
+    flag: "workload-auth",
+    kind: "string",
+    description: "with --enable-capi: impersonation (default) or sso-passthrough on workload clusters",
+  },
+  capiNamespaces: {
+    flag: "capi-namespaces",
+    kind: "list",
+    description: "only Cluster objects in these namespaces (default: all)",
+  },
+  capiClusterSelector: {
+    flag: "capi-cluster-selector",
+    kind: "string",
+    description: "only Cluster objects matching this label selector",
+  },
+  caSecretSuffix: {
+    flag: "ca-secret-suffix",
+    kind: "string",
+    description: "SSO passthrough: CA secret <cluster><suffix> (default -ca)",
+  },
+  caConfigmapSuffix: {
+    flag: "ca-configmap-suffix",
+    kind: "string",
+    description: "SSO passthrough: read the CA from ConfigMap <cluster><suffix> (key ca.crt) instead",
+  },
+  clientCacheTtl: {
+    flag: "client-cache-ttl",
+    kind: "duration",
+    description: "how long a workload client is kept (default 10m)",
+  },
+  clientCacheMaxEntries: {
+    flag: "client-cache-max-entries",
+    kind: "number",
+    description: "most workload clients kept (default 1000)",
+  },
+  workloadQpsLimit: {
+    flag: "workload-qps-limit",
+    kind: "number",
+    description: "requests per second per workload client (default 20)",
+  },
+  workloadBurstLimit: {
+    flag: "workload-burst-limit",
+    kind: "number",
+    description: "burst per workload client (default 30)",
+  },
+  workloadTimeout: {
+    flag: "workload-timeout",
+    kind: "duration",
+    description: "bound on one request to a workload cluster (default 30s)",
+  },
+  fanoutConcurrency: {
+    flag: "fanout-concurrency",
+    kind: "number",
+    description: "clusters queried at once by a fleet-wide list (default 8)",
+  },
   kubeAuth: {
     flag: "kube-auth",
     kind: "string",
@@ -234,6 +294,18 @@ export const configSchema = z
     groupsClaim: z.string().min(1).default("groups"),
     groupMappingsFile: z.string().min(1).optional(),
     kubeAuth: z.enum(["impersonation", "sso-passthrough"]).default("impersonation"),
+    enableCapi: z.boolean().default(false),
+    workloadAuth: z.enum(["impersonation", "sso-passthrough"]).default("impersonation"),
+    capiNamespaces: z.array(z.string().min(1)).optional(),
+    capiClusterSelector: z.string().min(1).optional(),
+    caSecretSuffix: z.string().min(1).default("-ca"),
+    caConfigmapSuffix: z.string().min(1).optional(),
+    clientCacheTtl: z.number().int().min(1000).default(600_000),
+    clientCacheMaxEntries: z.number().int().positive().max(1_000_000).default(1000),
+    workloadQpsLimit: z.number().positive().max(10_000).default(20),
+    workloadBurstLimit: z.number().int().positive().max(100_000).default(30),
+    workloadTimeout: z.number().int().min(100).max(600_000).default(30_000),
+    fanoutConcurrency: z.number().int().min(1).max(256).default(8),
   })
   .strict()
   .superRefine((config, context) => {
@@ -245,6 +317,9 @@ export const configSchema = z
     const loopback = host === "127.0.0.1" || host === "localhost" || host === "::1";
     if (config.transport === "streamable-http" && !config.enableOauth) {
       require(loopback, "httpAddr", "serving MCP beyond loopback requires --enable-oauth: without a login, anyone who reaches the port acts with the gateway's credentials");
+    }
+    if (config.enableCapi && config.transport === "streamable-http") {
+      require(config.enableOauth, "enableCapi", "Cluster API mode over streamable HTTP requires --enable-oauth: every call to a workload cluster must act as a logged-in user");
     }
     if (!config.enableOauth) return;
     require(config.transport ===
