@@ -1,6 +1,7 @@
-// npm start: the gateway's main job on the embedded default, the local fleet. Brings the fleet up
-// (if it is not), then runs capi-mcp on streamable HTTP against the fleet's kubeconfig in the
-// foreground until Ctrl-C. The fleet stays up afterwards; stop it with `npm run fleet -- down`.
+// npm start: the gateway's main job on the embedded default, the local fleet. Runs capi-mcp in
+// Cluster API mode against the fleet's management cluster (as the gateway's least-privilege
+// service account), with login through the fleet's OpenID provider, in the foreground until
+// Ctrl-C. The fleet stays up afterwards; stop it with `npm run fleet -- down`.
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,37 +10,28 @@ import { readFleetInfo } from "./fleet/fleet.ts";
 const root = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
 const infoFile = path.join(process.env.CAPI_MCP_FLEET_DIR ?? path.join(root, ".fleet"), "fleet.json");
 const info = await readFleetInfo(infoFile);
-const address = process.env.CAPI_MCP_HTTP_ADDR ?? "127.0.0.1:8080";
-const endpoint = `http://${address}/mcp`;
+// The fleet registered the gateway's OAuth client with this port in its redirect URI.
+const baseUrl = `http://127.0.0.1:${info.gateway.port}`;
+const endpoint = `${baseUrl}/mcp`;
 const cli = path.join(root, "packages/gateway/dist/cli.js");
 
-const snippet = {
-  mcpServers: { "capi-mcp-fleet": { type: "http", url: endpoint } },
-};
-const stdioSnippet = {
-  mcpServers: {
-    "capi-mcp-fleet": {
-      command: process.execPath,
-      args: [cli, "serve", "--kubeconfig", info.kubeconfig, "--context", "org-acme/dev"],
-    },
-  },
-};
 process.stdout.write(
   [
     "",
-    `capi-mcp on the local fleet: ${endpoint}`,
-    `  clusters (kubeconfig contexts): management, ${info.workloadClusters.map((cluster) => `${cluster.namespace}/${cluster.name}`).join(", ")}`,
-    "  mode: non-destructive (no tool changes anything). To change it, start with e.g. CAPI_MCP_DRY_RUN=true npm start",
-    "  or CAPI_MCP_ALLOW_OPERATIONS=exec,port-forward npm start (every flag has a CAPI_MCP_* variable).",
+    `capi-mcp in Cluster API mode on the local fleet: ${endpoint}`,
+    `  management cluster ${info.management.server}, workload clusters: ${info.workloadClusters.map((cluster) => `${cluster.namespace}/${cluster.name}`).join(", ")}`,
+    `  login: the fleet's OpenID provider ${info.oidc.issuer}; calls run on the workload clusters as you (impersonation)`,
+    "  mode: non-destructive. To change it, start with e.g. CAPI_MCP_DRY_RUN=true npm start or",
+    "  CAPI_MCP_WORKLOAD_AUTH=sso-passthrough npm start (every flag has a CAPI_MCP_* variable).",
     "",
-    "MCP client configuration (streamable HTTP):",
-    JSON.stringify(snippet, null, 2),
+    "Log in as one of these users (passwords generated for this fleet):",
+    ...info.users.map((user) => `  ${user.email.padEnd(22)} ${user.password}  ${user.note}`),
     "",
-    "Or over stdio:",
-    JSON.stringify(stdioSnippet, null, 2),
+    "MCP client configuration (streamable HTTP; the client registers itself and opens the login page):",
+    JSON.stringify({ mcpServers: { "capi-mcp-fleet": { type: "http", url: endpoint } } }, null, 2),
     "",
-    "Try it with the MCP Inspector:",
-    `  npx @modelcontextprotocol/inspector --cli --method tools/call --tool-name k8s_list_contexts ${endpoint}`,
+    "Dynamic client registration is open on this local demo (--allow-public-registration); production",
+    "deployments require a registration token (--registration-token-file).",
     "",
   ].join("\n"),
 );
@@ -52,11 +44,24 @@ const gateway = spawn(
     "--transport",
     "streamable-http",
     "--http-addr",
-    address,
+    `127.0.0.1:${info.gateway.port}`,
     "--kubeconfig",
-    info.kubeconfig,
-    "--context",
-    "org-acme/dev",
+    info.management.gatewayKubeconfig,
+    "--enable-capi",
+    "--enable-oauth",
+    "--oauth-base-url",
+    baseUrl,
+    "--oauth-provider",
+    "oidc",
+    "--oidc-issuer-url",
+    info.oidc.issuer,
+    "--oidc-client-id",
+    info.oidc.gatewayClient.clientId,
+    "--oidc-client-secret-file",
+    info.oidc.gatewayClient.clientSecretFile,
+    "--oidc-ca-file",
+    info.oidc.caFile,
+    "--allow-public-registration",
   ],
   { stdio: "inherit" },
 );

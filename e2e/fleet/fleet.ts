@@ -392,6 +392,31 @@ async function bootstrapManagement(
  * Waits until every API server authenticates a real ID token: kube-apiserver 1.20 sets up its
  * OIDC authenticator in the background, and a fleet that answers /readyz may still refuse tokens.
  */
+/** Waits until an API server authenticates this ID token (TokenReview as its admin). */
+async function waitUntilIdTokenAccepted(
+  client: KubeRestClient,
+  name: string,
+  idToken: string,
+  timeout: number,
+): Promise<void> {
+  await waitFor(
+    `kube-apiserver ${name} to accept ID tokens`,
+    async () => {
+      const review = await client.expectOk<{ status?: { authenticated?: boolean } }>(
+        "POST",
+        "/apis/authentication.k8s.io/v1/tokenreviews",
+        { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: idToken } },
+      );
+      return review.status?.authenticated === true;
+    },
+    { timeoutMilliseconds: timeout },
+  );
+}
+
+/**
+ * Waits until every API server authenticates a real ID token: kube-apiserver 1.20 sets up its
+ * OIDC authenticator in the background, and a fleet that answers /readyz may still refuse tokens.
+ */
 async function waitForOidcAuthentication(
   info: FleetInfo,
   clusters: readonly ClusterMaterial[],
@@ -403,18 +428,7 @@ async function waitForOidcAuthentication(
     clusters.map(async (material) => {
       const client = await adminClient(material);
       try {
-        await waitFor(
-          `kube-apiserver ${material.displayName} to accept ID tokens`,
-          async () => {
-            const review = await client.expectOk<{ status?: { authenticated?: boolean } }>(
-              "POST",
-              "/apis/authentication.k8s.io/v1/tokenreviews",
-              { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: idToken } },
-            );
-            return review.status?.authenticated === true;
-          },
-          { timeoutMilliseconds: timeout },
-        );
+        await waitUntilIdTokenAccepted(client, material.displayName, idToken, timeout);
       } finally {
         client.close();
       }
@@ -780,4 +794,71 @@ export async function fleetAdminClient(
     keyPem: await readFile(path.join(directory, "admin.key"), "utf8"),
     ...(headers ? { headers } : {}),
   });
+}
+
+/** A running process's command line from /proc, for fleets whose fleet.json predates `args`. */
+async function commandLineOf(pid: number): Promise<{ command: string; args: string[] }> {
+  const parts = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+  if (parts.at(-1) === "") parts.pop();
+  const [command, ...args] = parts;
+  if (!command) throw new Error(`could not read the command line of process ${pid}`);
+  return { command, args };
+}
+
+const repositoryFleetInfoFile = fileURLToPath(new URL("../../.fleet/fleet.json", import.meta.url));
+
+/**
+ * Stops one of the fleet's kube-apiservers (SIGTERM by PID) and starts it again with the same
+ * command line, state and ports, then waits for `/readyz`. Its new PID is written into every
+ * fleet.json describing this fleet (the run's own, the CLI's `.fleet/fleet.json` and the file
+ * named by CAPI_MCP_E2E_FLEET), before waiting, so `down` stops it even if it never gets ready;
+ * and into `info` itself, so later calls with the same object find it.
+ */
+export async function restartApiServer(info: FleetInfo, cluster: "management" | `${string}/${string}`): Promise<void> {
+  const id = cluster === "management" ? "management" : cluster.replace("/", "-");
+  const name = `kube-apiserver-${id}`;
+  const index = info.processes.findIndex((started) => started.name === name);
+  const current = info.processes[index];
+  if (!current) throw new Error(`no process ${name} in this fleet`);
+  const commandLine =
+    current.command !== undefined && current.args !== undefined
+      ? { command: current.command, args: [...current.args] }
+      : await commandLineOf(current.pid);
+  await stopProcesses([current]);
+  const restarted = startDetached({ name, ...commandLine, logFile: current.logFile });
+  // FleetInfo is read-only to its readers; this helper is the one writer that must keep a shared,
+  // cached copy truthful, or a second restart would signal a PID that no longer exists.
+  (info.processes as StartedProcess[])[index] = restarted;
+
+  const candidates = new Set([
+    path.join(info.stateDirectory, "fleet.json"),
+    repositoryFleetInfoFile,
+    ...(process.env.CAPI_MCP_FLEET_DIR ? [path.join(path.resolve(process.env.CAPI_MCP_FLEET_DIR), "fleet.json")] : []),
+    ...(process.env.CAPI_MCP_E2E_FLEET ? [path.resolve(process.env.CAPI_MCP_E2E_FLEET)] : []),
+  ]);
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    const described = JSON.parse(await readFile(file, "utf8")) as FleetInfo;
+    if (described.stateDirectory !== info.stateDirectory) continue;
+    const processes = described.processes.map((started) =>
+      started.name === name && started.pid === current.pid ? restarted : started,
+    );
+    const temporary = `${file}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify({ ...described, processes }, null, 2)}\n`, { mode: 0o600 });
+    await rename(temporary, file);
+  }
+
+  const client = await fleetAdminClient(info, cluster);
+  try {
+    await waitFor(
+      `kube-apiserver ${cluster} to be ready again`,
+      async () => (await client.request("GET", "/readyz", undefined, { timeoutMilliseconds: 2000 })).status === 200,
+      { timeoutMilliseconds: 120_000, process: restarted },
+    );
+    // As at start: OIDC comes up in the background after /readyz; tests right after need it.
+    const { idToken } = await loginAs(info, userSpecs[0]?.name ?? "alice");
+    await waitUntilIdTokenAccepted(client, cluster, idToken, 60_000);
+  } finally {
+    client.close();
+  }
 }

@@ -10,6 +10,12 @@ export interface StartedProcess {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
+  /**
+   * How it was started, so it can be started again (`restartApiServer`). Absent in fleet.json
+   * files written before this was recorded.
+   */
+  readonly command?: string;
+  readonly args?: readonly string[];
 }
 
 export interface StartOptions {
@@ -34,7 +40,13 @@ export function startDetached(options: StartOptions): StartedProcess {
     throw new Error(`could not start ${options.name} (${options.command}); see ${options.logFile}`);
   }
   child.unref();
-  return { name: options.name, pid: child.pid, logFile: options.logFile };
+  return {
+    name: options.name,
+    pid: child.pid,
+    logFile: options.logFile,
+    command: options.command,
+    args: [...options.args],
+  };
 }
 
 export function isAlive(pid: number): boolean {

@@ -21,15 +21,25 @@ export interface OAuthGateway extends HttpGatewayProcess {
 export async function startOAuthGateway(
   info: FleetInfo,
   directory: string,
-  options: { kubeAuth: "impersonation" | "sso-passthrough"; extraArguments?: readonly string[] },
+  options: {
+    kubeAuth: "impersonation" | "sso-passthrough";
+    extraArguments?: readonly string[];
+    /** Default: the fleet's admin kubeconfig, context org-acme/dev. */
+    kubeconfig?: string;
+    context?: string;
+  },
 ): Promise<OAuthGateway> {
   const registrationToken = randomBytes(24).toString("base64url");
   const tokenFile = path.join(directory, `registration-token-${randomBytes(3).toString("hex")}`);
   await writeFile(tokenFile, registrationToken, { mode: 0o600 });
   const baseUrl = `http://127.0.0.1:${info.gateway.port}`;
   const gateway = await startHttpGatewayProcess({
-    kubeconfig: info.kubeconfig,
-    context: "org-acme/dev",
+    kubeconfig: options.kubeconfig ?? info.kubeconfig,
+    ...(options.kubeconfig
+      ? options.context
+        ? { context: options.context }
+        : {}
+      : { context: options.context ?? "org-acme/dev" }),
     port: info.gateway.port,
     extraArguments: [
       "--enable-oauth",

@@ -1,13 +1,12 @@
-import { createHash } from "node:crypto";
 import {
   type ClusterAccess,
   type ClusterCatalog,
   type ClusterSummary,
-  GatewayError,
   type Principal,
   principalIdentityKey,
 } from "@capi-mcp/core";
 import { LRUCache } from "lru-cache";
+import { currentIdTokenOf, impersonatedIdentity } from "./principal-identity.js";
 import { clusterNotFound } from "./static-catalog.js";
 
 /** How a call reaches a cluster as the user. There is never a fallback from one to the other. */
@@ -41,29 +40,8 @@ export interface UserCatalogs {
   readonly size: number;
 }
 
-function fingerprint(token: string): string {
-  return createHash("sha256").update(token).digest("base64url").slice(0, 22);
-}
-
-/** Seconds-since-epoch expiry of a JWT, read without verifying (the token came from our custody). */
-function jwtExpiry(token: string): number | undefined {
-  const [, payload] = token.split(".");
-  if (!payload) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { exp?: unknown };
-    return typeof claims.exp === "number" ? claims.exp : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function impersonationIdentity(principal: Principal): ClientIdentity {
-  return {
-    mode: "impersonation",
-    user: principal.username,
-    groups: [...principal.groups],
-    extra: { sub: [principal.subject], agent: ["capi-mcp"] },
-  };
+  return { mode: "impersonation", ...impersonatedIdentity(principal) };
 }
 
 /**
@@ -86,23 +64,11 @@ export function createUserCatalogs(options: UserCatalogOptions): UserCatalogs {
     if (options.mode === "impersonation") {
       return { identity: impersonationIdentity(principal), ttl: defaultTtl, key: principalIdentityKey(principal) };
     }
-    if (!principal.idTokenCustody) {
-      throw new GatewayError(
-        "unauthenticated",
-        "Your login holds no identity-provider ID token to pass to the cluster. Log in again.",
-        { detail: "sso-passthrough without ID token custody" },
-      );
-    }
-    const idToken = await principal.idTokenCustody.currentIdToken();
-    const expiresAt = jwtExpiry(idToken);
-    const remaining = expiresAt === undefined ? defaultTtl : expiresAt * 1000 - now();
-    if (remaining <= 0) {
-      throw new GatewayError("unauthenticated", "Your identity-provider login has expired. Log in again.");
-    }
+    const held = await currentIdTokenOf(principal, now(), defaultTtl);
     return {
-      identity: { mode: "sso-passthrough", idToken },
-      ttl: Math.min(defaultTtl, remaining),
-      key: `${principalIdentityKey(principal)}|${fingerprint(idToken)}`,
+      identity: { mode: "sso-passthrough", idToken: held.idToken },
+      ttl: held.ttlMilliseconds,
+      key: `${principalIdentityKey(principal)}|${held.fingerprint}`,
     };
   }
 

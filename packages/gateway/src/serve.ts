@@ -1,7 +1,5 @@
 // Wiring: configuration in, a running MCP server out. The only place that builds the pipeline.
-import { type ClusterSummary, GatewayError, type ToolSettings } from "@capi-mcp/core";
-import { createStaticCatalog, createUserCatalogs, type UserCatalogs } from "@capi-mcp/federation";
-import { createClusterAccess, createKubeConnection } from "@capi-mcp/kube";
+import { GatewayError, type ToolSettings } from "@capi-mcp/core";
 import { createStreamableHttpHandler, type McpServerDependencies, serveStdio } from "@capi-mcp/mcp";
 import { createGuard } from "@capi-mcp/policy";
 import { createAuditSink, createToolTelemetry } from "@capi-mcp/telemetry";
@@ -9,6 +7,7 @@ import { allTools } from "@capi-mcp/tools";
 import { serve as serveHttp } from "@hono/node-server";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { createClusterSources } from "./cluster-sources.js";
 import type { GatewayConfig } from "./config.js";
 import { createHttpApp, defaultAllowedHosts } from "./http-app.js";
 import { createOAuthSetup, type OAuthSetup } from "./oauth-setup.js";
@@ -38,40 +37,28 @@ function loadKubeConfig(config: GatewayConfig): KubeConfig {
   return kubeConfig;
 }
 
-function clusterSummaries(kubeConfig: KubeConfig): ClusterSummary[] {
-  return kubeConfig.getContexts().map((context) => {
-    const cluster = kubeConfig.getCluster(context.cluster);
-    return {
-      name: context.name,
-      ...(cluster?.server ? { server: cluster.server } : {}),
-      ...(context.user ? { user: context.user } : {}),
-      ...(context.namespace ? { namespace: context.namespace } : {}),
-    };
-  });
-}
-
 function splitHostPort(address: string): { host: string; port: number } {
   const index = address.lastIndexOf(":");
   return { host: address.slice(0, index).replace(/^\[|\]$/g, ""), port: Number(address.slice(index + 1)) };
 }
 
+/** The most clusters one fleet-wide list may name (tools' own bound). */
+const maximumFanoutClusters = 50;
+
+/**
+ * Each cluster's share of a fleet-wide list: the workload timeout, but short enough that the most
+ * clusters one call may query, run in rounds of the configured concurrency, finish within 80% of
+ * the tool timeout. Otherwise a few dead clusters would time the whole call out and lose every
+ * other cluster's answer.
+ */
+function fanoutTimeout(config: GatewayConfig): number {
+  const rounds = Math.ceil(maximumFanoutClusters / config.fanoutConcurrency);
+  return Math.max(1000, Math.min(config.workloadTimeout, Math.floor((config.toolTimeoutMilliseconds * 0.8) / rounds)));
+}
+
 export async function startGateway(config: GatewayConfig, logger: Logger, version: string): Promise<RunningGateway> {
   const kubeConfig = loadKubeConfig(config);
-  const defaultCluster = config.context ?? kubeConfig.getCurrentContext() ?? kubeConfig.getContexts()[0]?.name;
-  const catalog = createStaticCatalog({
-    clusters: clusterSummaries(kubeConfig),
-    defaultCluster,
-    connect: (cluster) =>
-      createClusterAccess(
-        createKubeConnection({
-          kubeConfig,
-          context: cluster.name,
-          qps: config.qpsLimit,
-          burst: config.burstLimit,
-        }),
-        { clusterName: cluster.name },
-      ),
-  });
+  const sources = createClusterSources(config, kubeConfig, logger);
   const guard = createGuard({
     nonDestructive: config.nonDestructive,
     dryRun: config.dryRun,
@@ -88,8 +75,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     execMaxOutputBytes: 32 * 1024,
     logMaxBytes: 32 * 1024,
     logDefaultTailLines: 100,
-    fanoutConcurrency: 8,
-    fanoutTimeoutMilliseconds: 15_000,
+    fanoutConcurrency: config.fanoutConcurrency,
+    fanoutTimeoutMilliseconds: fanoutTimeout(config),
   };
   const currentUser = config.inCluster
     ? "in-cluster service account"
@@ -108,15 +95,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     toolTimeoutMilliseconds: config.toolTimeoutMilliseconds,
     localActor: { username: currentUser, source: config.inCluster ? "in-cluster" : "kubeconfig" },
   };
-  const identity = { principal: undefined, catalog };
+  const identity = { principal: undefined, catalog: sources.local };
 
   if (config.transport === "stdio") {
     const running = await serveStdio(dependencies, identity);
-    logger.info({ clusters: catalog.defaultCluster }, "capi-mcp serving MCP on stdio");
+    logger.info({ defaultCluster: sources.defaultCluster, capi: config.enableCapi }, "capi-mcp serving MCP on stdio");
     return {
       endpoint: undefined,
       async close() {
         await running.close();
+        await sources.close();
         await audit.close();
       },
     };
@@ -124,30 +112,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
 
   const { host, port } = splitHostPort(config.httpAddr);
   // With OAuth, every call acts as the logged-in user: impersonated, or with their own ID token.
-  let oauth: OAuthSetup | undefined;
-  let userCatalogs: UserCatalogs | undefined;
-  if (config.enableOauth) {
-    oauth = await createOAuthSetup(config, audit);
-    userCatalogs = createUserCatalogs({
-      clusters: clusterSummaries(kubeConfig),
-      defaultCluster,
-      mode: config.kubeAuth,
-      connect: (cluster, identity) =>
-        createClusterAccess(
-          createKubeConnection({
-            kubeConfig,
-            context: cluster.name,
-            qps: config.qpsLimit,
-            burst: config.burstLimit,
-            identity:
-              identity.mode === "impersonation"
-                ? { impersonate: { user: identity.user, groups: identity.groups, extra: identity.extra } }
-                : { bearerToken: identity.idToken },
-          }),
-          { clusterName: cluster.name },
-        ),
-    });
-  }
+  const oauth: OAuthSetup | undefined = config.enableOauth ? await createOAuthSetup(config, audit) : undefined;
   const handler = createStreamableHttpHandler(dependencies, { maxRequestBodyBytes: maxBodyBytes });
   const app = createHttpApp({
     endpoint: config.httpEndpoint,
@@ -159,7 +124,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     allowedOrigins: config.allowedOrigins,
     maxBodyBytes,
     handleMcp: async (request) => {
-      if (!oauth || !userCatalogs) return handler.handle(request, identity);
+      if (!oauth) return handler.handle(request, identity);
       let result: Awaited<ReturnType<typeof oauth.server.authenticate>>;
       try {
         result = await oauth.server.authenticate(request);
@@ -175,31 +140,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       return handler.handle(request, {
         principal: result.principal,
         oauthClientId: result.clientId,
-        catalog: userCatalogs.forPrincipal(result.principal),
+        catalog: sources.forPrincipal(result.principal),
       });
     },
     ...(oauth ? { routes: oauth.server.routes } : {}),
     onUnexpectedError: (error) =>
       logger.error({ error: error instanceof Error ? error.message : String(error) }, "HTTP request failed"),
-    readiness: async () => {
-      if (!defaultCluster) return { ready: false, detail: { error: "no cluster configured" } };
-      try {
-        const health = await (await catalog.access(defaultCluster)).health();
-        return {
-          ready: health.reachable,
-          detail: {
-            cluster: defaultCluster,
-            ...(health.version ? { version: health.version } : {}),
-            ...(health.error ? { error: health.error } : {}),
-          },
-        };
-      } catch (error) {
-        return {
-          ready: false,
-          detail: { cluster: defaultCluster, error: error instanceof Error ? error.message : "unknown error" },
-        };
-      }
-    },
+    readiness: () => sources.readiness(),
   });
   const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
     const listening = serveHttp({ fetch: app.fetch, hostname: host, port }, () => resolve(listening));
@@ -221,6 +168,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     async close() {
       await handler.closeAll();
       await oauth?.close();
+      await sources.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Streams (GET /mcp) keep connections open; end them so shutdown does not hang.

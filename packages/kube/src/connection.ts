@@ -73,6 +73,27 @@ export interface KubeHttpResponse {
   readonly truncated: boolean;
 }
 
+/** A long-lived GET (a watch) whose answer is read as it arrives. */
+export interface KubeStreamRequest {
+  /** An API path, its segments already encoded. */
+  readonly path: string;
+  readonly query?: URLSearchParams;
+  readonly accept?: string;
+  /** Upper bound on waiting for the answer's headers (default: the connection's request timeout). */
+  readonly headersTimeoutMilliseconds?: number;
+  /** Fails the stream when no byte arrives for this long (default: no bound; the caller's signal ends it). */
+  readonly idleTimeoutMilliseconds?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface KubeStreamResponse {
+  readonly contentType: string;
+  /** The answer's bytes as they arrive; a failure while reading is a `KubeTransportError`. */
+  readonly body: AsyncIterable<Uint8Array>;
+  /** Stops reading and releases the connection. */
+  close(): void;
+}
+
 /**
  * One Kubernetes API server, reached as one identity: TLS material and headers resolved once,
  * one keep-alive undici `Agent` reused by every request, one rate limiter. Create one per
@@ -90,6 +111,12 @@ export interface KubeConnection {
   readonly discovery: DiscoveryCache;
   /** Sends one request; resolves for 2xx, throws `KubeHttpError` or `KubeTransportError` otherwise. */
   request(request: KubeHttpRequest): Promise<KubeHttpResponse>;
+  /**
+   * Opens a streaming GET through the same agent, credentials and rate limiter (one token per
+   * opening). Resolves once a 2xx answer's headers arrive; throws `KubeHttpError` or
+   * `KubeTransportError` otherwise. The body has no overall time limit: bound it with the signal.
+   */
+  stream(request: KubeStreamRequest): Promise<KubeStreamResponse>;
   /**
    * Starts a WebSocket to an API path (exec, port-forward) with the same TLS and headers. Returns
    * before the handshake so listeners can be attached first; await `whenOpen` for the outcome.
@@ -359,6 +386,52 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
     return { status, contentType, body: read.body, truncated: read.truncated };
   }
 
+  async function stream(request: KubeStreamRequest): Promise<KubeStreamResponse> {
+    const { agent, initial } = await ready();
+    await acquire(request.signal);
+    const requestHeaders = await headers(initial);
+    requestHeaders.Accept = request.accept ?? "application/json";
+    const headersTimeout = request.headersTimeoutMilliseconds ?? requestTimeout;
+    const query = request.query?.toString();
+    const aborted = () => request.signal?.aborted ?? false;
+    let response: Awaited<ReturnType<Agent["request"]>>;
+    try {
+      response = await agent.request({
+        origin,
+        path: `${basePath}${request.path}${query ? `?${query}` : ""}`,
+        method: "GET",
+        headers: requestHeaders,
+        signal: request.signal ?? null,
+        headersTimeout,
+        // undici's body timeout is an idle timeout (time between chunks), which is what a
+        // long-lived stream needs; 0 disables it.
+        bodyTimeout: request.idleTimeoutMilliseconds ?? 0,
+      });
+    } catch (error) {
+      throw transportErrorFrom(error, false, aborted());
+    }
+    const status = response.statusCode;
+    const contentType = String(response.headers["content-type"] ?? "");
+    const body = response.body;
+    if (status < 200 || status > 299) {
+      let text = "";
+      try {
+        text = (await readBody(body, maximumErrorBodyBytes, "truncate")).body.toString("utf8");
+      } catch (error) {
+        throw transportErrorFrom(error, false, aborted());
+      }
+      throw new KubeHttpError(status, text);
+    }
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const chunk of body) yield chunk as Uint8Array;
+      } catch (error) {
+        throw transportErrorFrom(error, false, aborted());
+      }
+    }
+    return { contentType, body: chunks(), close: () => body.destroy() };
+  }
+
   async function webSocket(
     path: string,
     query: URLSearchParams,
@@ -395,6 +468,7 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
       ttlMilliseconds: options.discoveryTtlMilliseconds ?? defaultDiscoveryTtl,
     }),
     request,
+    stream,
     webSocket,
     async close() {
       closed = true;

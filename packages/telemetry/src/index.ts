@@ -1,4 +1,5 @@
 export { type AuditSinkOptions, createAuditSink } from "./audit-sink.js";
+export { type ClientPoolEvent, type ClientPoolMetrics, createClientPoolMetrics } from "./client-pool-metrics.js";
 export {
   attributeNames,
   executeToolOperation,

@@ -26,6 +26,9 @@ const documentedNames = [
   "k8s_get_cluster_health",
   "k8s_list_events",
   "k8s_can_i",
+  "capi_list_clusters",
+  "capi_get_cluster",
+  "capi_cluster_health",
 ];
 
 describe("allTools", () => {
@@ -69,8 +72,10 @@ describe("allTools", () => {
 
   it("offers an optional cluster argument on every tool that reaches a cluster", () => {
     const sessionOnly = ["k8s_stop_port_forward", "k8s_list_contexts", "k8s_get_current_context"];
+    // Reads the catalog of visible clusters, never one cluster.
+    const catalogOnly = ["capi_list_clusters"];
     for (const tool of allTools) {
-      if (sessionOnly.includes(tool.name)) continue;
+      if (sessionOnly.includes(tool.name) || catalogOnly.includes(tool.name)) continue;
       expect(Object.keys(tool.input.shape), tool.name).toContain("cluster");
     }
   });

@@ -1,6 +1,9 @@
 import type { ToolDefinition } from "@capi-mcp/core";
 import { applyResourceTool } from "./tools/apply-resource.js";
 import { canITool } from "./tools/can-i.js";
+import { capiClusterHealthTool } from "./tools/capi-cluster-health.js";
+import { capiGetClusterTool } from "./tools/capi-get-cluster.js";
+import { capiListClustersTool } from "./tools/capi-list-clusters.js";
 import { createResourceTool } from "./tools/create-resource.js";
 import { deleteResourceTool } from "./tools/delete-resource.js";
 import { describeResourceTool } from "./tools/describe-resource.js";
@@ -44,4 +47,7 @@ export const allTools = [
   getClusterHealthTool,
   listEventsTool,
   canITool,
+  capiListClustersTool,
+  capiGetClusterTool,
+  capiClusterHealthTool,
 ] as const satisfies readonly ToolDefinition[];

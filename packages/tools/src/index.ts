@@ -8,9 +8,19 @@ export { type ResourceTableOptions, renderResourceTable } from "./shaping/resour
 export { renderTable, type TableCell, truncateText } from "./shaping/table.js";
 export { lastAppliedAnnotation, stripForDisplay, toYaml, toYamlDocuments } from "./shaping/yaml.js";
 export { accessCluster } from "./support/cluster.js";
+export { type FanOutOptions, type FanOutOutcome, fanOut } from "./support/fan-out.js";
+export {
+  type LabelRequirement,
+  type LabelSelector,
+  matchesLabels,
+  parseLabelSelector,
+} from "./support/label-selector.js";
 export { parseManifest } from "./support/manifest.js";
 export { applyResourceTool } from "./tools/apply-resource.js";
 export { canITool } from "./tools/can-i.js";
+export { capiClusterHealthTool } from "./tools/capi-cluster-health.js";
+export { capiGetClusterTool } from "./tools/capi-get-cluster.js";
+export { capiListClustersTool } from "./tools/capi-list-clusters.js";
 export { createResourceTool } from "./tools/create-resource.js";
 export { deleteResourceTool } from "./tools/delete-resource.js";
 export { describeResourceTool } from "./tools/describe-resource.js";

@@ -65,3 +65,12 @@ export const containerField = z
   .describe("Container name. Default: the pod's only or default container.");
 
 export const defaultNamespace = "default";
+
+export const capiClusterField = z
+  .string()
+  .min(1)
+  .max(253)
+  .optional()
+  .describe(
+    "Cluster API cluster as namespace/name (a bare name if only one cluster has it); see capi_list_clusters. Default: the session's current cluster.",
+  );

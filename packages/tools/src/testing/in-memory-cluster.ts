@@ -40,6 +40,27 @@ export interface InMemoryClusterOptions {
   readonly canI?: (question: AccessQuestion) => AccessAnswer;
   /** A note the guard would put on every list, to check tools pass it on. */
   readonly policyNote?: string;
+  /** How long list and health take; "never" answers never (a dead API server). */
+  readonly latencyMilliseconds?: number | "never";
+  /** Thrown by list and health, after the latency (a forbidden or broken cluster). */
+  readonly failure?: Error;
+  /** Shared across clusters: counts list and health calls in flight, to check fan-out bounds. */
+  readonly gauge?: ConcurrencyGauge;
+}
+
+/** Calls in flight across several doubles, and the most there ever were at once. */
+export class ConcurrencyGauge {
+  current = 0;
+  maximum = 0;
+
+  enter(): void {
+    this.current += 1;
+    this.maximum = Math.max(this.maximum, this.current);
+  }
+
+  leave(): void {
+    this.current -= 1;
+  }
 }
 
 function clone<T>(value: T): T {
@@ -192,8 +213,26 @@ export class InMemoryCluster implements ClusterAccess {
     return object;
   }
 
+  /** The latency, failure and gauge of the options around one call. */
+  private async answer<T>(work: () => T): Promise<T> {
+    this.options.gauge?.enter();
+    try {
+      const latency = this.options.latencyMilliseconds;
+      if (latency === "never") await new Promise<never>(() => {});
+      else if (latency !== undefined && latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+      if (this.options.failure !== undefined) throw this.options.failure;
+      return work();
+    } finally {
+      this.options.gauge?.leave();
+    }
+  }
+
   async list(resource: ApiResource, options: ListOptions): Promise<KubeList> {
     this.record("list", resource.resource, options);
+    return this.answer(() => this.listNow(resource, options));
+  }
+
+  private listNow(resource: ApiResource, options: ListOptions): KubeList {
     const prefix = `${resource.group}/${resource.resource}/`;
     const matching = [...this.store.entries()]
       .filter(([key]) => key.startsWith(prefix))
@@ -372,16 +411,17 @@ export class InMemoryCluster implements ClusterAccess {
 
   async health(): Promise<ClusterHealth> {
     this.record("health");
-    return (
-      this.options.health ?? {
-        reachable: true,
-        version: "v1.20.2",
-        checks: [
-          { name: "ping", ok: true },
-          { name: "etcd", ok: true },
-        ],
-        nodes: { total: 3, ready: 3 },
-      }
+    return this.answer(
+      () =>
+        this.options.health ?? {
+          reachable: true,
+          version: "v1.20.2",
+          checks: [
+            { name: "ping", ok: true },
+            { name: "etcd", ok: true },
+          ],
+          nodes: { total: 3, ready: 3 },
+        },
     );
   }
 

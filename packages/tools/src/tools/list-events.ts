@@ -1,8 +1,17 @@
-import { defineTool, type KubeObject } from "@capi-mcp/core";
+import { type ClusterAccess, defineTool, type KubeObject, type ToolContext } from "@capi-mcp/core";
 import { z } from "zod";
 import { renderEventTable, sortEventsNewestFirst } from "../shaping/events.js";
+import { renderFleetAnswer } from "../shaping/fleet-answer.js";
 import { plural, withinBudget } from "../support/answer.js";
 import { accessCluster } from "../support/cluster.js";
+import { fanOut } from "../support/fan-out.js";
+import {
+  clusterSelectorField,
+  clustersField,
+  type FleetSelection,
+  perClusterLimit,
+  selectFleet,
+} from "../support/fleet.js";
 import { clusterField, fieldSelectorField, namespaceField } from "../support/input-fields.js";
 
 export const defaultEventLimit = 50;
@@ -12,100 +21,180 @@ export const maximumEventLimit = 500;
 export const eventScanPageSize = 500;
 export const eventScanPages = 4;
 
+const narrowHint = 'Ask for fewer (limit), one namespace, one object (involvedObjectName) or types: ["Warning"].';
+// Rough bytes per event row (messages run long), to lower a fleet-wide limit before reading.
+const bytesPerEventRow = 220;
+const minimumEventsPerCluster = 5;
+
+const input = z.object({
+  cluster: clusterField,
+  clusters: clustersField,
+  clusterSelector: clusterSelectorField,
+  namespace: namespaceField.describe("Namespace to read events from. Omit for all namespaces."),
+  involvedObjectName: z.string().min(1).max(253).optional().describe("Only events about objects with this name."),
+  involvedObjectKind: z
+    .string()
+    .min(1)
+    .max(253)
+    .optional()
+    .describe("Only events about this kind (Pod, Deployment, Node)."),
+  types: z
+    .array(z.enum(["Normal", "Warning"]))
+    .min(1)
+    .optional()
+    .describe('Only these event types, e.g. ["Warning"].'),
+  fieldSelector: fieldSelectorField.describe("Extra field selector on events (reason=BackOff, involvedObject.uid=…)."),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(maximumEventLimit)
+    .default(defaultEventLimit)
+    .describe(`How many of the newest events to show (default ${defaultEventLimit}); per cluster with clusters.`),
+});
+
+type EventsInput = z.output<typeof input>;
+
+interface ClusterEvents {
+  readonly shown: number;
+  readonly matched: number;
+  readonly complete: boolean;
+  /** The table; "" when no event matched. */
+  readonly body: string;
+  readonly footer: string;
+}
+
+/** The newest events of one cluster, rendered: what a single-cluster answer and a fleet section share. */
+async function eventsOnCluster(access: ClusterAccess, options: EventsInput, limit: number): Promise<ClusterEvents> {
+  const events = await access.resolve({ resource: "events", apiVersion: "v1" });
+  const terms: string[] = [];
+  if (options.involvedObjectName !== undefined) terms.push(`involvedObject.name=${options.involvedObjectName}`);
+  if (options.involvedObjectKind !== undefined) terms.push(`involvedObject.kind=${options.involvedObjectKind}`);
+  const types = [...new Set(options.types ?? [])];
+  // The API server has no "in" for field selectors: one type filters there, both filter nothing.
+  if (types.length === 1) terms.push(`type=${types[0]}`);
+  if (options.fieldSelector !== undefined && options.fieldSelector.trim() !== "") {
+    terms.push(options.fieldSelector.trim());
+  }
+  const fieldSelector = terms.length === 0 ? undefined : terms.join(",");
+
+  const collected: KubeObject[] = [];
+  let continueToken: string | undefined;
+  let policyNote: string | undefined;
+  let pages = 0;
+  do {
+    const page = await access.list(events, {
+      namespace: options.namespace,
+      fieldSelector,
+      limit: eventScanPageSize,
+      continue: continueToken,
+    });
+    collected.push(...page.items);
+    policyNote = page.policyNote ?? policyNote;
+    continueToken = page.metadata?.continue || undefined;
+    pages += 1;
+  } while (continueToken !== undefined && pages < eventScanPages);
+
+  const scope = options.namespace === undefined ? "across all namespaces" : `in namespace ${options.namespace}`;
+  const complete = continueToken === undefined;
+  const shown = sortEventsNewestFirst(collected).slice(0, limit);
+  if (shown.length === 0) {
+    return {
+      shown: 0,
+      matched: collected.length,
+      complete,
+      body: "",
+      footer: `No events ${scope} match.${policyNote === undefined ? "" : `\nNote: ${policyNote}`}`,
+    };
+  }
+  const footerLines = [
+    collected.length > shown.length
+      ? `The ${shown.length} newest of ${plural(collected.length, "matching event")} ${scope}${complete ? "" : " read so far"}.`
+      : `${plural(shown.length, "event")} ${scope}.`,
+  ];
+  if (!complete) {
+    footerLines.push(
+      `Only the first ${collected.length} events were read, so newer ones may be missing: narrow with namespace, involvedObjectName, types or fieldSelector.`,
+    );
+  }
+  if (policyNote !== undefined && policyNote !== "") footerLines.push(`Note: ${policyNote}`);
+  const body = renderEventTable(shown, {
+    showNamespace: options.namespace === undefined,
+    showObject: true,
+    now: new Date(),
+  });
+  return { shown: shown.length, matched: collected.length, complete, body, footer: footerLines.join("\n") };
+}
+
+async function eventsOnFleet(options: EventsInput, fleet: FleetSelection, context: ToolContext) {
+  const limit = perClusterLimit({
+    limit: options.limit,
+    clusters: fleet.clusters.length,
+    budgetBytes: context.settings.outputBudgetBytes,
+    bytesPerRow: bytesPerEventRow,
+    minimum: minimumEventsPerCluster,
+  });
+  const outcomes = await fanOut(
+    fleet.clusters,
+    async (cluster) => eventsOnCluster(await context.clusters.access(cluster), options, limit),
+    {
+      concurrency: context.settings.fanoutConcurrency,
+      timeoutMilliseconds: context.settings.fanoutTimeoutMilliseconds,
+      signal: context.signal,
+    },
+  );
+  const answered = outcomes.flatMap((outcome) =>
+    outcome.ok ? [{ cluster: outcome.cluster, events: outcome.value }] : [],
+  );
+  const failures = outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome]));
+  const header = [
+    `Events on ${fleet.description}: ${answered.length} answered${failures.length === 0 ? "" : `, ${failures.length} failed (errors at the end)`}.`,
+    ...(limit < options.limit
+      ? [`Limit lowered to ${limit} per cluster so ${plural(fleet.clusters.length, "cluster")} fit in one answer.`]
+      : []),
+  ].join("\n");
+  const text = renderFleetAnswer({
+    header,
+    sections: answered.map(({ cluster, events }) => ({ cluster, body: events.body, footer: events.footer })),
+    failures,
+    budgetBytes: context.settings.outputBudgetBytes,
+    narrowHint: `${narrowHint} Or query fewer clusters.`,
+  });
+  const structured = {
+    limitPerCluster: limit,
+    clusters: outcomes.map((outcome) =>
+      outcome.ok
+        ? {
+            cluster: outcome.cluster,
+            count: outcome.value.shown,
+            matched: outcome.value.matched,
+            complete: outcome.value.complete,
+          }
+        : { cluster: outcome.cluster, error: outcome.message },
+    ),
+  };
+  // Audit and metrics get a fixed marker, not a list of names: the arguments record which.
+  return { text, structured, target: { cluster: "(fan-out)", namespace: options.namespace, kind: "Event" } };
+}
+
 export const listEventsTool = defineTool({
   name: "k8s_list_events",
   title: "List events",
   description:
-    "Lists recent events, newest first, as a compact table. Filter by namespace (omit for all), involved object, type (Warning) or a fieldSelector.",
+    "Lists recent events, newest first, as a compact table. Filter by namespace (omit for all), involved object, type (Warning) or a fieldSelector. clusters or clusterSelector: several clusters at once.",
   operation: "read",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  input: z.object({
-    cluster: clusterField,
-    namespace: namespaceField.describe("Namespace to read events from. Omit for all namespaces."),
-    involvedObjectName: z.string().min(1).max(253).optional().describe("Only events about objects with this name."),
-    involvedObjectKind: z
-      .string()
-      .min(1)
-      .max(253)
-      .optional()
-      .describe("Only events about this kind (Pod, Deployment, Node)."),
-    types: z
-      .array(z.enum(["Normal", "Warning"]))
-      .min(1)
-      .optional()
-      .describe('Only these event types, e.g. ["Warning"].'),
-    fieldSelector: fieldSelectorField.describe(
-      "Extra field selector on events (reason=BackOff, involvedObject.uid=…).",
-    ),
-    limit: z
-      .number()
-      .int()
-      .min(1)
-      .max(maximumEventLimit)
-      .default(defaultEventLimit)
-      .describe(`How many of the newest events to show (default ${defaultEventLimit}).`),
-  }),
-  async handler(input, context) {
-    const access = await accessCluster(input.cluster, context);
-    const events = await access.resolve({ resource: "events", apiVersion: "v1" });
-    const terms: string[] = [];
-    if (input.involvedObjectName !== undefined) terms.push(`involvedObject.name=${input.involvedObjectName}`);
-    if (input.involvedObjectKind !== undefined) terms.push(`involvedObject.kind=${input.involvedObjectKind}`);
-    const types = [...new Set(input.types ?? [])];
-    // The API server has no "in" for field selectors: one type filters there, both filter nothing.
-    if (types.length === 1) terms.push(`type=${types[0]}`);
-    if (input.fieldSelector !== undefined && input.fieldSelector.trim() !== "") terms.push(input.fieldSelector.trim());
-    const fieldSelector = terms.length === 0 ? undefined : terms.join(",");
+  input,
+  async handler(options, context) {
+    const fleet = await selectFleet(options, context);
+    if (fleet !== undefined) return eventsOnFleet(options, fleet, context);
 
-    const collected: KubeObject[] = [];
-    let continueToken: string | undefined;
-    let policyNote: string | undefined;
-    let pages = 0;
-    do {
-      const page = await access.list(events, {
-        namespace: input.namespace,
-        fieldSelector,
-        limit: eventScanPageSize,
-        continue: continueToken,
-      });
-      collected.push(...page.items);
-      policyNote = page.policyNote ?? policyNote;
-      continueToken = page.metadata?.continue || undefined;
-      pages += 1;
-    } while (continueToken !== undefined && pages < eventScanPages);
-
-    const scope = input.namespace === undefined ? "across all namespaces" : `in namespace ${input.namespace}`;
-    const footerLines: string[] = [];
-    const shown = sortEventsNewestFirst(collected).slice(0, input.limit);
-    footerLines.push(
-      collected.length > shown.length
-        ? `The ${shown.length} newest of ${plural(collected.length, "matching event")} ${scope}${continueToken === undefined ? "" : " read so far"}.`
-        : `${plural(shown.length, "event")} ${scope}.`,
-    );
-    if (continueToken !== undefined) {
-      footerLines.push(
-        `Only the first ${collected.length} events were read, so newer ones may be missing: narrow with namespace, involvedObjectName, types or fieldSelector.`,
-      );
-    }
-    if (policyNote !== undefined && policyNote !== "") footerLines.push(`Note: ${policyNote}`);
-    const structured = { count: shown.length, matched: collected.length, complete: continueToken === undefined };
-    const target = { cluster: access.cluster, namespace: input.namespace, kind: "Event" };
-    if (shown.length === 0) {
-      return {
-        text: `No events ${scope} match.${policyNote === undefined ? "" : `\nNote: ${policyNote}`}`,
-        structured,
-        target,
-      };
-    }
-    const table = renderEventTable(shown, {
-      showNamespace: input.namespace === undefined,
-      showObject: true,
-      now: new Date(),
-    });
-    const text = withinBudget(context, table, {
-      footer: footerLines.join("\n"),
-      narrowHint: 'Ask for fewer (limit), one namespace, one object (involvedObjectName) or types: ["Warning"].',
-    });
+    const access = await accessCluster(options.cluster, context);
+    const events = await eventsOnCluster(access, options, options.limit);
+    const structured = { count: events.shown, matched: events.matched, complete: events.complete };
+    const target = { cluster: access.cluster, namespace: options.namespace, kind: "Event" };
+    if (events.body === "") return { text: events.footer, structured, target };
+    const text = withinBudget(context, events.body, { footer: events.footer, narrowHint });
     return { text, structured, target };
   },
 });

@@ -1,9 +1,25 @@
-import { defineTool, GatewayError, type KubeList } from "@capi-mcp/core";
+import {
+  type ApiResource,
+  type ClusterAccess,
+  defineTool,
+  GatewayError,
+  type KubeList,
+  type ToolContext,
+} from "@capi-mcp/core";
 import { z } from "zod";
+import { renderFleetAnswer } from "../shaping/fleet-answer.js";
 import { renderResourceTable } from "../shaping/resource-table.js";
 import { toYamlDocuments } from "../shaping/yaml.js";
-import { withinBudget } from "../support/answer.js";
+import { plural, withinBudget } from "../support/answer.js";
 import { accessCluster } from "../support/cluster.js";
+import { fanOut } from "../support/fan-out.js";
+import {
+  clusterSelectorField,
+  clustersField,
+  type FleetSelection,
+  perClusterLimit,
+  selectFleet,
+} from "../support/fleet.js";
 import {
   apiVersionField,
   clusterField,
@@ -16,14 +32,22 @@ import {
 export const defaultListLimit = 100;
 export const maximumListLimit = 500;
 
+const defaultNextPage = "call again with the same arguments and";
+
 /** Counts, paging and notes: what the model needs to know about the list as a whole. */
-export function listFooter(list: KubeList, shown: number, what: string, scope: string): string {
+export function listFooter(
+  list: KubeList,
+  shown: number,
+  what: string,
+  scope: string,
+  nextPage = defaultNextPage,
+): string {
   const lines = [`${shown} ${what} ${scope}.`];
   const token = list.metadata?.continue;
   if (token !== undefined && token !== "") {
     const remaining = list.metadata?.remainingItemCount;
     lines.push(
-      `More exist${remaining === undefined ? "" : ` (about ${remaining} more)`}: call again with the same arguments and continue: "${token}".`,
+      `More exist${remaining === undefined ? "" : ` (about ${remaining} more)`}: ${nextPage} continue: "${token}".`,
     );
   } else {
     lines.push("This is the complete list.");
@@ -32,65 +56,177 @@ export function listFooter(list: KubeList, shown: number, what: string, scope: s
   return lines.join("\n");
 }
 
+const narrowHint =
+  "Rows cut here are not on the next page: ask again with a smaller limit (then page with continue), a namespace, a labelSelector or fieldSelector, or output: table instead of yaml.";
+
+// Rough bytes per row by output, to lower a fleet-wide limit before fetching rather than cutting after.
+const bytesPerRow = { table: 120, names: 60, yaml: 2500 } as const;
+const minimumRowsPerCluster = 5;
+
+const input = z.object({
+  cluster: clusterField,
+  clusters: clustersField,
+  clusterSelector: clusterSelectorField,
+  resource: resourceField,
+  namespace: namespaceField.describe(
+    "Namespace to list in. Omit (or set allNamespaces) to list across all namespaces.",
+  ),
+  allNamespaces: z.boolean().optional().describe("List across all namespaces (the default when namespace is omitted)."),
+  apiVersion: apiVersionField,
+  labelSelector: labelSelectorField,
+  fieldSelector: fieldSelectorField,
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(maximumListLimit)
+    .default(defaultListLimit)
+    .describe(
+      `Objects per page (default ${defaultListLimit}, at most ${maximumListLimit}); per cluster with clusters.`,
+    ),
+  continue: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The continue token from the previous page's answer (with the one cluster it came from)."),
+  output: z
+    .enum(["table", "names", "yaml"])
+    .default("table")
+    .describe("table (default, compact), names (one per line), or yaml (full objects; large)."),
+});
+
+type ListInput = z.output<typeof input>;
+
+interface ClusterPage {
+  readonly resource: ApiResource;
+  readonly namespace: string | undefined;
+  readonly list: KubeList;
+  /** The table, names or YAML; "" when the list is empty. */
+  readonly body: string;
+  readonly footer: string;
+}
+
+/** One page of one cluster's list, rendered: what a single-cluster answer and a fleet section share. */
+async function listOnCluster(
+  access: ClusterAccess,
+  options: ListInput,
+  limit: number,
+  nextPage: string | undefined,
+): Promise<ClusterPage> {
+  const resource = await access.resolve({ resource: options.resource, apiVersion: options.apiVersion });
+  const namespace = resource.namespaced ? options.namespace : undefined;
+  const acrossNamespaces = resource.namespaced && namespace === undefined;
+  const list = await access.list(resource, {
+    namespace,
+    labelSelector: options.labelSelector,
+    fieldSelector: options.fieldSelector,
+    limit,
+    continue: options.continue,
+  });
+  const scope = !resource.namespaced
+    ? `(cluster-scoped${options.namespace === undefined ? "" : `; namespace "${options.namespace}" ignored`})`
+    : acrossNamespaces
+      ? "across all namespaces"
+      : `in namespace ${namespace}`;
+  const footer = listFooter(list, list.items.length, resource.resource, scope, nextPage);
+  if (list.items.length === 0) return { resource, namespace, list, body: "", footer: footer.replace(/^0 /, "No ") };
+  const body =
+    options.output === "yaml"
+      ? toYamlDocuments(list.items)
+      : options.output === "names"
+        ? list.items
+            .map((item) =>
+              acrossNamespaces ? `${item.metadata?.namespace}/${item.metadata?.name}` : `${item.metadata?.name}`,
+            )
+            .join("\n")
+        : renderResourceTable(resource, list.items, { showNamespace: acrossNamespaces });
+  return { resource, namespace, list, body, footer };
+}
+
+async function listOnFleet(options: ListInput, fleet: FleetSelection, context: ToolContext) {
+  if (options.continue !== undefined) {
+    throw new GatewayError(
+      "invalid_input",
+      "continue tokens belong to one cluster: pass that cluster as cluster together with its continue token.",
+    );
+  }
+  const limit = perClusterLimit({
+    limit: options.limit,
+    clusters: fleet.clusters.length,
+    budgetBytes: context.settings.outputBudgetBytes,
+    bytesPerRow: bytesPerRow[options.output],
+    minimum: minimumRowsPerCluster,
+  });
+  const outcomes = await fanOut(
+    fleet.clusters,
+    async (cluster) => {
+      const access = await context.clusters.access(cluster);
+      return listOnCluster(access, options, limit, `call again for this cluster alone, with cluster: "${cluster}" and`);
+    },
+    {
+      concurrency: context.settings.fanoutConcurrency,
+      timeoutMilliseconds: context.settings.fanoutTimeoutMilliseconds,
+      signal: context.signal,
+    },
+  );
+  const answered = outcomes.flatMap((outcome) =>
+    outcome.ok ? [{ cluster: outcome.cluster, page: outcome.value }] : [],
+  );
+  const failures = outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome]));
+  const resolved = answered[0]?.page.resource;
+  const what = resolved?.resource ?? options.resource;
+  const header = [
+    `${what} on ${fleet.description}: ${answered.length} answered${failures.length === 0 ? "" : `, ${failures.length} failed (errors at the end)`}.`,
+    ...(limit < options.limit
+      ? [`Limit lowered to ${limit} per cluster so ${plural(fleet.clusters.length, "cluster")} fit in one answer.`]
+      : []),
+  ].join("\n");
+  const text = renderFleetAnswer({
+    header,
+    sections: answered.map(({ cluster, page }) => ({ cluster, body: page.body, footer: page.footer })),
+    failures,
+    budgetBytes: context.settings.outputBudgetBytes,
+    narrowHint: `${narrowHint} Or query fewer clusters.`,
+  });
+  const structured = {
+    resource: what,
+    namespace: options.namespace ?? null,
+    limitPerCluster: limit,
+    clusters: outcomes.map((outcome) =>
+      outcome.ok
+        ? {
+            cluster: outcome.cluster,
+            count: outcome.value.list.items.length,
+            continue: outcome.value.list.metadata?.continue || null,
+            remainingItemCount: outcome.value.list.metadata?.remainingItemCount ?? null,
+          }
+        : { cluster: outcome.cluster, error: outcome.message },
+    ),
+  };
+  // Audit and metrics get a fixed marker, not a list of names: the arguments record which.
+  return { text, structured, target: { cluster: "(fan-out)", namespace: options.namespace, kind: resolved?.kind } };
+}
+
 export const listResourcesTool = defineTool({
   name: "k8s_list_resources",
   title: "List Kubernetes objects",
   description:
-    "Lists objects of one type as a compact table (name, status columns, age), paged with limit/continue. Omit namespace to list across all namespaces. output: names or yaml for other views.",
+    "Lists objects of one type as a compact table (name, status columns, age), paged with limit/continue. Omit namespace to list across all namespaces. output: names or yaml for other views. clusters or clusterSelector: several clusters at once.",
   operation: "read",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  input: z.object({
-    cluster: clusterField,
-    resource: resourceField,
-    namespace: namespaceField.describe(
-      "Namespace to list in. Omit (or set allNamespaces) to list across all namespaces.",
-    ),
-    allNamespaces: z
-      .boolean()
-      .optional()
-      .describe("List across all namespaces (the default when namespace is omitted)."),
-    apiVersion: apiVersionField,
-    labelSelector: labelSelectorField,
-    fieldSelector: fieldSelectorField,
-    limit: z
-      .number()
-      .int()
-      .min(1)
-      .max(maximumListLimit)
-      .default(defaultListLimit)
-      .describe(`Objects per page (default ${defaultListLimit}, at most ${maximumListLimit}).`),
-    continue: z.string().min(1).optional().describe("The continue token from the previous page's answer."),
-    output: z
-      .enum(["table", "names", "yaml"])
-      .default("table")
-      .describe("table (default, compact), names (one per line), or yaml (full objects; large)."),
-  }),
-  async handler(input, context) {
-    if (input.allNamespaces === true && input.namespace !== undefined) {
+  input,
+  async handler(options, context) {
+    if (options.allNamespaces === true && options.namespace !== undefined) {
       throw new GatewayError(
         "invalid_input",
         "Pass either namespace or allNamespaces: true, not both (omitting namespace already lists all namespaces).",
       );
     }
-    const access = await accessCluster(input.cluster, context);
-    const resource = await access.resolve({ resource: input.resource, apiVersion: input.apiVersion });
-    const namespace = resource.namespaced ? input.namespace : undefined;
-    const acrossNamespaces = resource.namespaced && namespace === undefined;
-    const list = await access.list(resource, {
-      namespace,
-      labelSelector: input.labelSelector,
-      fieldSelector: input.fieldSelector,
-      limit: input.limit,
-      continue: input.continue,
-    });
+    const fleet = await selectFleet(options, context);
+    if (fleet !== undefined) return listOnFleet(options, fleet, context);
 
-    const scope = !resource.namespaced
-      ? `(cluster-scoped${input.namespace === undefined ? "" : `; namespace "${input.namespace}" ignored`})`
-      : acrossNamespaces
-        ? "across all namespaces"
-        : `in namespace ${namespace}`;
-    const what = resource.resource;
-    const footer = listFooter(list, list.items.length, what, scope);
+    const access = await accessCluster(options.cluster, context);
+    const { resource, namespace, list, body, footer } = await listOnCluster(access, options, options.limit, undefined);
     const target = { cluster: access.cluster, namespace, kind: resource.kind };
     const structured = {
       cluster: access.cluster,
@@ -101,25 +237,8 @@ export const listResourcesTool = defineTool({
       continue: list.metadata?.continue || null,
       remainingItemCount: list.metadata?.remainingItemCount ?? null,
     };
-
-    if (list.items.length === 0) {
-      return { text: footer.replace(/^0 /, "No "), structured, target };
-    }
-    const body =
-      input.output === "yaml"
-        ? toYamlDocuments(list.items)
-        : input.output === "names"
-          ? list.items
-              .map((item) =>
-                acrossNamespaces ? `${item.metadata?.namespace}/${item.metadata?.name}` : `${item.metadata?.name}`,
-              )
-              .join("\n")
-          : renderResourceTable(resource, list.items, { showNamespace: acrossNamespaces });
-    const text = withinBudget(context, body, {
-      footer,
-      narrowHint:
-        "Rows cut here are not on the next page: ask again with a smaller limit (then page with continue), a namespace, a labelSelector or fieldSelector, or output: table instead of yaml.",
-    });
+    if (body === "") return { text: footer, structured, target };
+    const text = withinBudget(context, body, { footer, narrowHint });
     return { text, structured, target };
   },
 });

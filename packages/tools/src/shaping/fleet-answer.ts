@@ -1,0 +1,87 @@
+import { byteLength, fitToBudget } from "./budget.js";
+
+/** One cluster's part of a fleet-wide answer. */
+export interface ClusterSection {
+  readonly cluster: string;
+  /** The table (or names, or YAML); "" when there is nothing to show. */
+  readonly body: string;
+  /** Counts, paging and notes: never cut. */
+  readonly footer: string;
+}
+
+export interface FleetAnswer {
+  /** What was asked of how many clusters, and how many answered. */
+  readonly header: string;
+  readonly sections: readonly ClusterSection[];
+  readonly failures: readonly { readonly cluster: string; readonly message: string }[];
+  readonly budgetBytes: number;
+  /** How to ask for less, in the tool's own argument names. */
+  readonly narrowHint: string;
+}
+
+function heading(cluster: string): string {
+  return `## ${cluster}`;
+}
+
+function renderSection(section: ClusterSection, body: string): string {
+  return [heading(section.cluster), body, section.footer].filter((part) => part !== "").join("\n");
+}
+
+/**
+ * Shares the bytes left for bodies among the sections: small ones keep everything, and the
+ * rest split what remains equally, so one huge cluster cannot crowd out all the others.
+ */
+function shareBudget(sizes: readonly number[], available: number): number[] {
+  const order = sizes.map((size, index) => ({ size, index })).sort((left, right) => left.size - right.size);
+  const shares = new Array<number>(sizes.length).fill(0);
+  let remaining = Math.max(0, available);
+  order.forEach(({ size, index }, position) => {
+    const share = Math.floor(remaining / (order.length - position));
+    shares[index] = Math.min(size, share);
+    remaining -= shares[index] ?? 0;
+  });
+  return shares;
+}
+
+/**
+ * A fleet-wide answer within the byte budget: a header, one section per cluster that answered
+ * (heading, body, footer) and one line per cluster that failed. Sections that do not fit are
+ * cut at a line boundary with a note, each keeping its footer (paging tokens); the error lines
+ * are never cut.
+ */
+export function renderFleetAnswer(answer: FleetAnswer): string {
+  const errors =
+    answer.failures.length === 0
+      ? ""
+      : [
+          `Errors (${answer.failures.length} of ${answer.sections.length + answer.failures.length} clusters):`,
+          ...answer.failures.map((failure) => `${failure.cluster}: ${failure.message}`),
+        ].join("\n");
+  const separators = 2 * (answer.sections.length + 2);
+  const fixed =
+    byteLength(answer.header) +
+    byteLength(errors) +
+    separators +
+    answer.sections.reduce(
+      (total, section) => total + byteLength(heading(section.cluster)) + byteLength(section.footer) + 2,
+      0,
+    );
+  const sizes = answer.sections.map((section) => byteLength(section.body));
+  const shares = shareBudget(sizes, answer.budgetBytes - fixed);
+  const sections = answer.sections.map((section, index) => {
+    const share = shares[index] ?? 0;
+    if (share >= (sizes[index] ?? 0)) return renderSection(section, section.body);
+    const fitted = fitToBudget(section.body, {
+      budgetBytes: share + byteLength(section.footer) + 1,
+      footer: section.footer,
+      narrowHint: answer.narrowHint,
+    });
+    return `${heading(section.cluster)}\n${fitted.text}`;
+  });
+  // A backstop for budgets too small for even the cut sections: the error lines still survive.
+  return fitToBudget([answer.header, ...sections].join("\n\n"), {
+    budgetBytes: answer.budgetBytes,
+    footer: errors === "" ? undefined : `\n${errors}`,
+    narrowHint: answer.narrowHint,
+  }).text;
+}

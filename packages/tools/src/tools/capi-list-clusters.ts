@@ -1,0 +1,217 @@
+import { defineTool, GatewayError } from "@capi-mcp/core";
+import { z } from "zod";
+import { formatAge } from "../shaping/age.js";
+import { clusterAvailability, clusterPhase, partCell, topologyVersion } from "../shaping/capi-cluster.js";
+import { renderTable } from "../shaping/table.js";
+import { plural, withinBudget } from "../support/answer.js";
+import { type CapiSummary, capiNamespace, capiSummaries } from "../support/cluster-names.js";
+import { namespaceField } from "../support/input-fields.js";
+import { matchesLabels, parseLabelSelector } from "../support/label-selector.js";
+
+export const defaultClusterLimit = 100;
+export const maximumClusterLimit = 500;
+// Phases past this many are summed up as "other": the footer stays one short line.
+const phasesNamed = 6;
+
+const input = z.object({
+  namespace: namespaceField.describe("Only clusters in this namespace (an organisation or team namespace)."),
+  labelSelector: z
+    .string()
+    .max(2048)
+    .optional()
+    .describe("Only clusters whose labels match (env=prod, tier!=dev, region in (eu,us), !deprecated)."),
+  phase: z
+    .string()
+    .min(1)
+    .max(63)
+    .optional()
+    .describe("Only clusters in this phase (Provisioned, Provisioning, Pending, Failed, Deleting)."),
+  readyOnly: z.boolean().optional().describe("Only clusters whose Available condition (v1beta1: Ready) is True."),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(maximumClusterLimit)
+    .default(defaultClusterLimit)
+    .describe(`Clusters per page (default ${defaultClusterLimit}, at most ${maximumClusterLimit}).`),
+  continue: z.string().min(1).max(2048).optional().describe("The continue token from the previous page's answer."),
+});
+
+type ListClustersInput = z.output<typeof input>;
+
+// FNV-1a: a short fingerprint of the filters, so a token is not reused with other filters.
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(36);
+}
+
+function filtersFingerprint(options: ListClustersInput): string {
+  return fingerprint(
+    JSON.stringify([options.namespace, options.labelSelector?.trim(), options.phase?.toLowerCase(), options.readyOnly]),
+  );
+}
+
+/**
+ * A token names the last cluster shown, not an offset: clusters added or deleted between two
+ * pages then neither repeat nor go missing among those not yet shown.
+ */
+function encodeToken(after: string, filters: string): string {
+  return Buffer.from(JSON.stringify({ after, filters })).toString("base64url");
+}
+
+function decodeToken(token: string, filters: string): string {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    decoded = undefined;
+  }
+  const record = typeof decoded === "object" && decoded !== null ? (decoded as Record<string, unknown>) : {};
+  if (typeof record.after !== "string" || typeof record.filters !== "string") {
+    throw new GatewayError(
+      "invalid_input",
+      "The continue token is not one capi_list_clusters gave out: call again without continue to start from the top.",
+    );
+  }
+  if (record.filters !== filters) {
+    throw new GatewayError(
+      "invalid_input",
+      "The continue token belongs to a list with other filters: pass the same namespace, labelSelector, phase and readyOnly as before, or start again without continue.",
+    );
+  }
+  return record.after;
+}
+
+function describeFilters(options: ListClustersInput): string {
+  const filters = [
+    options.namespace === undefined ? undefined : `namespace ${options.namespace}`,
+    options.labelSelector === undefined || options.labelSelector.trim() === ""
+      ? undefined
+      : `labels ${options.labelSelector.trim()}`,
+    options.phase === undefined ? undefined : `phase ${options.phase}`,
+    options.readyOnly === true ? "available only" : undefined,
+  ].filter((filter) => filter !== undefined);
+  return filters.length === 0 ? "" : ` (${filters.join(", ")})`;
+}
+
+function phaseOf(summary: CapiSummary): string | undefined {
+  return clusterPhase(summary.clusterObject) ?? summary.phase;
+}
+
+/** Counts over all matching clusters, not only this page: how the fleet looks at a glance. */
+function countsLine(clusters: readonly CapiSummary[]): string {
+  const availability = { True: 0, False: 0, Unknown: 0 };
+  const phases = new Map<string, number>();
+  for (const cluster of clusters) {
+    const status = clusterAvailability(cluster.clusterObject).status;
+    if (status === "True") availability.True += 1;
+    else if (status === "False") availability.False += 1;
+    else availability.Unknown += 1;
+    const phase = phaseOf(cluster) ?? "<none>";
+    phases.set(phase, (phases.get(phase) ?? 0) + 1);
+  }
+  const sorted = [...phases.entries()].sort(([, left], [, right]) => right - left);
+  const named = sorted.slice(0, phasesNamed).map(([phase, count]) => `${phase} ${count}`);
+  const others = sorted.slice(phasesNamed).reduce((total, [, count]) => total + count, 0);
+  if (others > 0) named.push(`other ${others}`);
+  const unknown = availability.Unknown > 0 ? `, ${availability.Unknown} unknown` : "";
+  return `Available: ${availability.True} yes, ${availability.False} no${unknown}. Phases: ${named.join(", ")}.`;
+}
+
+/** AVAILABLE for a v1beta2 fleet, READY for a v1beta1 one, both names when the fleet mixes them. */
+function availabilityHeader(clusters: readonly CapiSummary[]): string {
+  const sources = new Set(clusters.map((cluster) => clusterAvailability(cluster.clusterObject).source));
+  if (sources.has("Available") && sources.has("Ready")) return "AVAILABLE/READY";
+  return sources.has("Ready") ? "READY" : "AVAILABLE";
+}
+
+export const capiListClustersTool = defineTool({
+  name: "capi_list_clusters",
+  title: "List Cluster API clusters",
+  description:
+    "Lists the Cluster API clusters you can see as a compact table (phase, available, control plane, workers, version, age), filtered by namespace, labelSelector, phase or readyOnly; paged with limit/continue.",
+  operation: "read",
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  input,
+  async handler(options, context) {
+    const selector = parseLabelSelector(options.labelSelector ?? "");
+    const filters = filtersFingerprint(options);
+    const after = options.continue === undefined ? undefined : decodeToken(options.continue, filters);
+    // The catalog already holds only what this caller may see; no list call of our own.
+    const visible = capiSummaries(await context.clusters.list());
+    const wantedPhase = options.phase?.toLowerCase();
+    const matching = visible.filter(
+      (cluster) =>
+        (options.namespace === undefined || capiNamespace(cluster) === options.namespace) &&
+        matchesLabels(selector, cluster.labels ?? cluster.clusterObject.metadata?.labels) &&
+        (wantedPhase === undefined || phaseOf(cluster)?.toLowerCase() === wantedPhase) &&
+        (options.readyOnly !== true || clusterAvailability(cluster.clusterObject).status === "True"),
+    );
+    const remainingAfter = after === undefined ? matching : matching.filter((cluster) => cluster.name > after);
+    const page = remainingAfter.slice(0, options.limit);
+    const more = remainingAfter.length - page.length;
+    const lastShown = page.at(-1)?.name;
+    const token = more > 0 && lastShown !== undefined ? encodeToken(lastShown, filters) : undefined;
+    const filterText = describeFilters(options);
+    // The Cluster objects live on the management cluster; the catalog read them from there.
+    const target = { cluster: "management", namespace: options.namespace, kind: "Cluster" };
+    const structured = {
+      total: visible.length,
+      matched: matching.length,
+      count: page.length,
+      continue: token ?? null,
+      remaining: more,
+    };
+
+    if (matching.length === 0) {
+      return {
+        text:
+          visible.length === 0
+            ? "You can see no Cluster API clusters."
+            : `No Cluster API clusters match${filterText}; you can see ${plural(visible.length, "cluster")} in all.`,
+        structured,
+        target,
+      };
+    }
+    if (page.length === 0) {
+      return { text: `No more clusters after ${after}${filterText}: this is the end of the list.`, structured, target };
+    }
+    const now = new Date();
+    const table = renderTable(
+      ["NAME", "PHASE", availabilityHeader(page), "CONTROL PLANE", "WORKERS", "VERSION", "AGE"],
+      page.map((cluster) => [
+        cluster.name,
+        phaseOf(cluster),
+        clusterAvailability(cluster.clusterObject).status,
+        partCell(cluster.clusterObject, "controlPlane"),
+        partCell(cluster.clusterObject, "workers"),
+        topologyVersion(cluster.clusterObject),
+        formatAge(cluster.clusterObject.metadata?.creationTimestamp, now),
+      ]),
+    );
+    const shownBefore = after === undefined ? 0 : matching.length - remainingAfter.length;
+    const range =
+      page.length === matching.length
+        ? `${plural(matching.length, "cluster")}${filterText}`
+        : `Clusters ${shownBefore + 1}-${shownBefore + page.length} of ${matching.length}${filterText}`;
+    const footer = [
+      `${range}${filterText === "" ? "" : `, of ${visible.length} you can see`}.`,
+      countsLine(matching),
+      token === undefined
+        ? after === undefined
+          ? "This is the complete list."
+          : "This is the last page."
+        : `More exist (${more} more): call again with the same arguments and continue: "${token}".`,
+    ].join("\n");
+    const text = withinBudget(context, table, {
+      footer,
+      narrowHint:
+        "Rows cut here are not on the next page: ask again with a smaller limit (then page with continue), a namespace, a labelSelector or phase.",
+    });
+    return { text, structured, target };
+  },
+});
