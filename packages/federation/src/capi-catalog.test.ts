@@ -378,6 +378,12 @@ describe("visibility", () => {
     const { catalogs, management } = setup("impersonation");
     await catalogs.forPrincipal(alice()).access("org-acme/dev");
     expect(management.reviews).toEqual([
+      // First the namespace-wide question, which alice's name-scoped grant does not answer…
+      {
+        subject: expect.objectContaining({ user: "alice@example.com" }),
+        attributes: { verb: "get", group: "cluster.x-k8s.io", resource: "clusters", namespace: "org-acme", name: "" },
+      },
+      // …then the cluster and its kubeconfig secret by name.
       {
         subject: {
           user: "alice@example.com",
@@ -404,7 +410,9 @@ describe("visibility", () => {
     const { catalogs, management } = setup("sso-passthrough", { grants });
     const idToken = token(1_700_000_000 + 3600, "alice");
     expect((await catalogs.forPrincipal(alice(() => idToken)).access("org-acme/prod")).cluster).toBe("org-acme/prod");
-    expect(management.reviews.map((review) => review.attributes.resource)).toEqual(["clusters"]);
+    const byName = management.reviews.filter((review) => review.attributes.name !== "");
+    expect(byName.map((review) => review.attributes.resource)).toEqual(["clusters"]);
+    expect(management.reviews.some((review) => review.attributes.resource === "secrets")).toBe(false);
   });
 
   it("remembers an answer per user and cluster for the visibility TTL, then asks again and honours a revocation", async () => {
@@ -420,7 +428,10 @@ describe("visibility", () => {
     expect(afterFirst).toBe(2);
     // Another user's answer is never reused for alice, and vice versa.
     await catalogs.forPrincipal(bob()).access("org-acme/dev");
-    expect(management.reviews.filter((review) => review.subject?.user === "bob@example.com").length).toBe(2);
+    expect(
+      management.reviews.filter((review) => review.subject?.user === "bob@example.com" && review.attributes.name !== "")
+        .length,
+    ).toBe(2);
 
     grants.delete("alice@example.com clusters org-acme/dev");
     clock.now += 29_000;
@@ -435,7 +446,22 @@ describe("visibility", () => {
     await expect(
       catalogs.forPrincipal(principal("alice", ["acme-dev", "acme-ops"])).access("org-acme/dev"),
     ).resolves.toBeDefined();
-    expect(management.reviews.filter((review) => review.attributes.resource === "clusters")).toHaveLength(2);
+    expect(
+      management.reviews.filter((review) => review.attributes.resource === "clusters" && review.attributes.name !== ""),
+    ).toHaveLength(2);
+  });
+
+  it("answers a namespace-wide grant with one review per namespace, not one per cluster", async () => {
+    const grants = new Set(["bob@example.com clusters org-acme/", "bob@example.com secrets org-acme/"]);
+    const { catalogs, management } = setup("impersonation", { grants });
+    const names = (await catalogs.forPrincipal(bob()).list()).map((cluster) => cluster.name);
+    expect(names).toEqual(expect.arrayContaining(["org-acme/dev", "org-acme/prod"]));
+    expect(names).not.toContain("org-globex/prod");
+    const acme = management.reviews.filter((review) => review.attributes.namespace === "org-acme");
+    expect(acme.map((review) => `${review.attributes.resource}:${review.attributes.name}`)).toEqual([
+      "clusters:",
+      "secrets:",
+    ]);
   });
 });
 

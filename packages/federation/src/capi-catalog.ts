@@ -417,22 +417,47 @@ export function createCapiCatalogs(options: CapiCatalogOptions): CapiCatalogs {
     return reviews;
   }
 
-  function isVisible(requester: Requester, cluster: CapiCluster): Promise<boolean> {
-    const key = JSON.stringify([requester.key, cluster.ref.namespace, cluster.ref.name]);
+  /** Caches one visibility answer per key; a failed review is not cached. */
+  function cachedAnswer(key: string, ask: () => Promise<boolean>): Promise<boolean> {
     const cached = visibility.get(key);
     if (cached) return cached;
-    const subject = requester.kind === "principal" ? requester.subject : undefined;
-    const answer = (async () => {
-      for (const attributes of reviewsFor(cluster, requester.kind === "local")) {
-        if (!(await review(() => management.mayAccess(subject, attributes)))) return false;
-      }
-      return true;
-    })();
+    const answer = ask();
     visibility.set(key, answer);
     answer.catch(() => {
       if (visibility.get(key) === answer) visibility.delete(key);
     });
     return answer;
+  }
+
+  async function allowed(subject: ReviewSubject | undefined, reviews: readonly ResourceAttributes[]): Promise<boolean> {
+    for (const attributes of reviews) {
+      if (!(await review(() => management.mayAccess(subject, attributes)))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether the requester may get every Cluster (and, where needed, every kubeconfig secret) in
+   * the namespace. RBAC rules limited by resourceNames never match a request without a name, so
+   * this widens nothing: it only saves one review per cluster for the common namespace-wide grant.
+   */
+  function namespaceWide(requester: Requester, namespace: string): Promise<boolean> {
+    const local = requester.kind === "local";
+    const subject = requester.kind === "principal" ? requester.subject : undefined;
+    const reviews: ResourceAttributes[] = [
+      { verb: "get", group: clusterGroup, resource: "clusters", namespace, name: "" },
+    ];
+    if (mode === "impersonation" || local)
+      reviews.push({ verb: "get", group: "", resource: "secrets", namespace, name: "" });
+    return cachedAnswer(JSON.stringify([requester.key, namespace, "*"]), () => allowed(subject, reviews));
+  }
+
+  function isVisible(requester: Requester, cluster: CapiCluster): Promise<boolean> {
+    const subject = requester.kind === "principal" ? requester.subject : undefined;
+    return cachedAnswer(JSON.stringify([requester.key, cluster.ref.namespace, cluster.ref.name]), async () => {
+      if (await namespaceWide(requester, cluster.ref.namespace)) return true;
+      return allowed(subject, reviewsFor(cluster, requester.kind === "local"));
+    });
   }
 
   async function directoryReady(): Promise<void> {

@@ -1,4 +1,25 @@
 export {
+  type CapiCatalogOptions,
+  type CapiCatalogs,
+  type CapiPoolEvent,
+  type CapiPoolEvictionReason,
+  createCapiCatalogs,
+  managementClusterName,
+  type WorkloadClient,
+  type WorkloadConnectRequest,
+  type WorkloadLimits,
+} from "./capi-catalog.js";
+export type { CapiChange, CapiCluster, CapiDirectory } from "./capi-contracts.js";
+export {
+  type CapiDirectoryLogEntry,
+  type CapiDirectoryLogLevel,
+  type CapiDirectoryOptions,
+  capiClusterFrom,
+  createCapiDirectory,
+  supportedCapiVersions,
+} from "./capi-directory.js";
+export { createManagementApi, type ManagementApi, type ManagementApiOptions } from "./capi-management-api.js";
+export {
   clusterNotFound,
   createStaticCatalog,
   type StaticCatalog,
@@ -11,24 +32,3 @@ export {
   type UserCatalogs,
   type WorkloadAuthMode,
 } from "./user-catalog.js";
-export {
-  type CapiCatalogOptions,
-  type CapiCatalogs,
-  type CapiPoolEvent,
-  type CapiPoolEvictionReason,
-  createCapiCatalogs,
-  managementClusterName,
-  type WorkloadClient,
-  type WorkloadConnectRequest,
-  type WorkloadLimits,
-} from "./capi-catalog.js";
-export type { CapiChange, CapiCluster, CapiDirectory } from "./capi-contracts.js";
-export { createManagementApi, type ManagementApi, type ManagementApiOptions } from "./capi-management-api.js";
-export {
-  type CapiDirectoryLogEntry,
-  type CapiDirectoryLogLevel,
-  type CapiDirectoryOptions,
-  capiClusterFrom,
-  createCapiDirectory,
-  supportedCapiVersions,
-} from "./capi-directory.js";
