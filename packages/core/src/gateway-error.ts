@@ -21,6 +21,31 @@ export const gatewayErrorCodes = [
 
 export type GatewayErrorCode = (typeof gatewayErrorCodes)[number];
 
+/**
+ * How each code reads to a person or model, wherever an error is shown (a whole call's error, one
+ * cluster's line in a fleet-wide answer). Typed by the closed union: a new code needs a label.
+ */
+const errorLabels: Record<GatewayErrorCode, string> = {
+  invalid_input: "Invalid input",
+  unauthenticated: "Not authenticated",
+  forbidden: "Forbidden",
+  denied_by_policy: "Denied by the gateway's policy",
+  not_found: "Not found",
+  cluster_not_found: "Unknown cluster",
+  ambiguous_cluster: "Ambiguous cluster name",
+  conflict: "Conflict",
+  invalid_object: "Invalid object",
+  rate_limited: "Rate limited",
+  timeout: "Timed out",
+  too_large: "Too large",
+  unavailable: "Unavailable",
+  internal: "Internal error",
+};
+
+export function gatewayErrorLabel(code: GatewayErrorCode): string {
+  return errorLabels[code];
+}
+
 /** A field-level cause, as Kubernetes reports for Invalid objects. */
 export interface GatewayErrorCause {
   readonly field?: string;

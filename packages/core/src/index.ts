@@ -28,6 +28,7 @@ export {
   type GatewayErrorCode,
   type GatewayErrorOptions,
   gatewayErrorCodes,
+  gatewayErrorLabel,
   isGatewayError,
   isGatewayErrorCode,
 } from "./gateway-error.js";

@@ -1,4 +1,4 @@
-import { type GatewayErrorCode, isGatewayError } from "@capi-mcp/core";
+import { type GatewayErrorCode, gatewayErrorLabel, isGatewayError } from "@capi-mcp/core";
 import { truncateText } from "../shaping/table.js";
 
 export interface FanOutOptions {
@@ -27,25 +27,6 @@ export function formatTimeout(milliseconds: number): string {
   return Number.isInteger(seconds) ? `${seconds} s` : `${seconds.toFixed(1)} s`;
 }
 
-// How each error code reads in a per-cluster error line, matching the labels the MCP layer
-// puts on a whole call's error; typed by the closed code union so a new code must be named here.
-const errorLabels: Record<GatewayErrorCode, string> = {
-  invalid_input: "Invalid input",
-  unauthenticated: "Not authenticated",
-  forbidden: "Forbidden",
-  denied_by_policy: "Denied by the gateway's policy",
-  not_found: "Not found",
-  cluster_not_found: "Unknown cluster",
-  ambiguous_cluster: "Ambiguous cluster name",
-  conflict: "Conflict",
-  invalid_object: "Invalid object",
-  rate_limited: "Rate limited",
-  timeout: "Timed out",
-  too_large: "Too large",
-  unavailable: "Unavailable",
-  internal: "Internal error",
-};
-
 // One cluster's error line stays short: there may be dozens of them in one answer.
 const maximumErrorLength = 400;
 
@@ -54,7 +35,7 @@ export function failureOf(error: unknown): { code: GatewayErrorCode; message: st
   if (!isGatewayError(error)) {
     return { code: "internal", message: "Internal error: the gateway failed to query this cluster." };
   }
-  const label = errorLabels[error.code];
+  const label = gatewayErrorLabel(error.code);
   const text = error.message.toLowerCase().startsWith(label.toLowerCase())
     ? error.message
     : `${label}: ${error.message}`;
