@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FleetInfo } from "../fleet/fleet.ts";
+import { type FleetInfo, fleetAdminClient } from "../fleet/fleet.ts";
 import { auditEventsMatching, fleetInfo } from "../fleet/test-context.ts";
 import { resultText } from "../gateway/harness.ts";
 import {
@@ -19,12 +19,88 @@ import {
 let info: FleetInfo;
 let scratch: string;
 
+// A workload cluster bob may see whose API server is gone: endpoint and kubeconfig point at a
+// closed port, credentials copied from org-acme/dev.
+const deadObjects: string[] = [];
+
+async function createDeadCluster(): Promise<void> {
+  const admin = await fleetAdminClient(info, "management");
+  try {
+    const copy = async (
+      from: string,
+      to: string,
+      rewrite: (data: Record<string, string>) => Record<string, string>,
+    ) => {
+      const source = await admin.expectOk<{
+        type: string;
+        data: Record<string, string>;
+        metadata: { labels?: Record<string, string> };
+      }>("GET", `/api/v1/namespaces/org-acme/secrets/${from}`);
+      const path = `/api/v1/namespaces/org-acme/secrets/${to}`;
+      await admin.apply(path, {
+        apiVersion: "v1",
+        kind: "Secret",
+        type: source.type,
+        metadata: { name: to, namespace: "org-acme", labels: { "cluster.x-k8s.io/cluster-name": "dead" } },
+        data: rewrite(source.data),
+      });
+      deadObjects.push(path);
+    };
+    const devServer = String(info.workloadClusters.find((cluster) => cluster.name === "dev")?.server);
+    await copy("dev-kubeconfig", "dead-kubeconfig", (data) => ({
+      value: Buffer.from(
+        Buffer.from(data.value ?? "", "base64")
+          .toString("utf8")
+          .replaceAll(devServer, "https://127.0.0.1:1"),
+      ).toString("base64"),
+    }));
+    await copy("dev-ca", "dead-ca", (data) => data);
+    const clusterPath = "/apis/cluster.x-k8s.io/v1beta2/namespaces/org-acme/clusters/dead";
+    await admin.apply(clusterPath, {
+      apiVersion: "cluster.x-k8s.io/v1beta2",
+      kind: "Cluster",
+      metadata: { name: "dead", namespace: "org-acme", labels: { organization: "acme", environment: "dead" } },
+      spec: { controlPlaneEndpoint: { host: "127.0.0.1", port: 1 } },
+    });
+    deadObjects.push(clusterPath);
+    const rolePath = "/apis/rbac.authorization.k8s.io/v1/namespaces/org-acme/roles/e2e-dead-cluster";
+    await admin.apply(rolePath, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "e2e-dead-cluster", namespace: "org-acme" },
+      rules: [
+        { apiGroups: ["cluster.x-k8s.io"], resources: ["clusters"], verbs: ["get"], resourceNames: ["dead"] },
+        { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["dead-kubeconfig"] },
+      ],
+    });
+    deadObjects.push(rolePath);
+    const bindingPath = "/apis/rbac.authorization.k8s.io/v1/namespaces/org-acme/rolebindings/e2e-dead-cluster";
+    await admin.apply(bindingPath, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "e2e-dead-cluster", namespace: "org-acme" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "e2e-dead-cluster" },
+      subjects: [{ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: "acme-ops" }],
+    });
+    deadObjects.push(bindingPath);
+  } finally {
+    admin.close();
+  }
+}
+
 beforeAll(async () => {
   info = await fleetInfo();
   scratch = await mkdtemp(path.join(os.tmpdir(), "capi-mcp-capi-"));
+  await createDeadCluster();
 });
 
 afterAll(async () => {
+  const admin = await fleetAdminClient(info, "management");
+  try {
+    for (const objectPath of deadObjects.reverse()) await admin.request("DELETE", objectPath);
+  } finally {
+    admin.close();
+  }
   await rm(scratch, { recursive: true, force: true });
 });
 
@@ -132,6 +208,28 @@ for (const mode of ["impersonation", "sso-passthrough"] as const) {
       expect(fleet.text).toContain("## org-acme/dev");
       expect(fleet.text).toContain("## org-acme/prod");
       expect(fleet.text.match(/frontend-5d8f7c9b6-k2x4p/g)?.length).toBe(2);
+    });
+
+    it("answers a fleet-wide list quickly when one cluster is dead, with that cluster's error and the others' results", async () => {
+      const bob = users.bob as LoggedInClient;
+      const started = performance.now();
+      const fleet = await call(bob, "k8s_list_resources", {
+        clusters: ["org-acme/dev", "org-acme/dead"],
+        resource: "pods",
+        namespace: "web",
+      });
+      const elapsed = performance.now() - started;
+      expect(fleet.isError, fleet.text).toBe(false);
+      expect(fleet.text).toContain("## org-acme/dev");
+      expect(fleet.text).toContain("frontend-5d8f7c9b6-k2x4p");
+      expect(fleet.text).toMatch(/org-acme\/dead: (Unavailable|Timed out)/);
+      expect(elapsed).toBeLessThan(15_000);
+      const alone = await call(bob, "k8s_list_resources", {
+        cluster: "org-acme/dev",
+        resource: "pods",
+        namespace: "web",
+      });
+      expect(alone.isError).toBe(false);
     });
   });
 }
