@@ -1,3 +1,5 @@
+import { plural } from "../support/answer.js";
+import type { FanOutOutcome } from "../support/fan-out.js";
 import { byteLength, fitToBudget } from "./budget.js";
 
 /** One cluster's part of a fleet-wide answer. */
@@ -84,4 +86,42 @@ export function renderFleetAnswer(answer: FleetAnswer): string {
     footer: errors === "" ? undefined : `\n${errors}`,
     narrowHint: answer.narrowHint,
   }).text;
+}
+
+/**
+ * A fleet-wide answer from the outcomes of a fan-out: the header (what was asked, how many
+ * answered and failed, whether the per-cluster limit was lowered), one section per answering
+ * cluster, and the failures last.
+ */
+export function renderFanOutAnswer<T>(answer: {
+  /** What was listed, e.g. `pods` or `Events`. */
+  readonly subject: string;
+  readonly fleetDescription: string;
+  readonly clusterCount: number;
+  readonly outcomes: readonly FanOutOutcome<T>[];
+  readonly section: (value: T) => { readonly body: string; readonly footer: string };
+  readonly limit: number;
+  readonly requestedLimit: number;
+  readonly budgetBytes: number;
+  readonly narrowHint: string;
+}): string {
+  const sections: ClusterSection[] = [];
+  const failures: { cluster: string; message: string }[] = [];
+  for (const outcome of answer.outcomes) {
+    if (outcome.ok) sections.push({ cluster: outcome.cluster, ...answer.section(outcome.value) });
+    else failures.push(outcome);
+  }
+  const header = [
+    `${answer.subject} on ${answer.fleetDescription}: ${sections.length} answered${failures.length === 0 ? "" : `, ${failures.length} failed (errors at the end)`}.`,
+    ...(answer.limit < answer.requestedLimit
+      ? [`Limit lowered to ${answer.limit} per cluster so ${plural(answer.clusterCount, "cluster")} fit in one answer.`]
+      : []),
+  ].join("\n");
+  return renderFleetAnswer({
+    header,
+    sections,
+    failures,
+    budgetBytes: answer.budgetBytes,
+    narrowHint: `${answer.narrowHint} Or query fewer clusters.`,
+  });
 }

@@ -1,7 +1,7 @@
 import { type ClusterAccess, defineTool, type KubeObject, type ToolContext } from "@capi-mcp/core";
 import { z } from "zod";
 import { renderEventTable, sortEventsNewestFirst } from "../shaping/events.js";
-import { renderFleetAnswer } from "../shaping/fleet-answer.js";
+import { renderFanOutAnswer } from "../shaping/fleet-answer.js";
 import { plural, withinBudget } from "../support/answer.js";
 import { accessCluster } from "../support/cluster.js";
 import { fanOut } from "../support/fan-out.js";
@@ -143,22 +143,16 @@ async function eventsOnFleet(options: EventsInput, fleet: FleetSelection, contex
       signal: context.signal,
     },
   );
-  const answered = outcomes.flatMap((outcome) =>
-    outcome.ok ? [{ cluster: outcome.cluster, events: outcome.value }] : [],
-  );
-  const failures = outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome]));
-  const header = [
-    `Events on ${fleet.description}: ${answered.length} answered${failures.length === 0 ? "" : `, ${failures.length} failed (errors at the end)`}.`,
-    ...(limit < options.limit
-      ? [`Limit lowered to ${limit} per cluster so ${plural(fleet.clusters.length, "cluster")} fit in one answer.`]
-      : []),
-  ].join("\n");
-  const text = renderFleetAnswer({
-    header,
-    sections: answered.map(({ cluster, events }) => ({ cluster, body: events.body, footer: events.footer })),
-    failures,
+  const text = renderFanOutAnswer({
+    subject: "Events",
+    fleetDescription: fleet.description,
+    clusterCount: fleet.clusters.length,
+    outcomes,
+    section: (events) => ({ body: events.body, footer: events.footer }),
+    limit,
+    requestedLimit: options.limit,
     budgetBytes: context.settings.outputBudgetBytes,
-    narrowHint: `${narrowHint} Or query fewer clusters.`,
+    narrowHint,
   });
   const structured = {
     limitPerCluster: limit,

@@ -7,10 +7,10 @@ import {
   type ToolContext,
 } from "@capi-mcp/core";
 import { z } from "zod";
-import { renderFleetAnswer } from "../shaping/fleet-answer.js";
+import { renderFanOutAnswer } from "../shaping/fleet-answer.js";
 import { renderResourceTable } from "../shaping/resource-table.js";
 import { toYamlDocuments } from "../shaping/yaml.js";
-import { plural, withinBudget } from "../support/answer.js";
+import { withinBudget } from "../support/answer.js";
 import { accessCluster } from "../support/cluster.js";
 import { fanOut } from "../support/fan-out.js";
 import {
@@ -169,24 +169,18 @@ async function listOnFleet(options: ListInput, fleet: FleetSelection, context: T
       signal: context.signal,
     },
   );
-  const answered = outcomes.flatMap((outcome) =>
-    outcome.ok ? [{ cluster: outcome.cluster, page: outcome.value }] : [],
-  );
-  const failures = outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome]));
-  const resolved = answered[0]?.page.resource;
+  const resolved = outcomes.find((outcome) => outcome.ok)?.value.resource;
   const what = resolved?.resource ?? options.resource;
-  const header = [
-    `${what} on ${fleet.description}: ${answered.length} answered${failures.length === 0 ? "" : `, ${failures.length} failed (errors at the end)`}.`,
-    ...(limit < options.limit
-      ? [`Limit lowered to ${limit} per cluster so ${plural(fleet.clusters.length, "cluster")} fit in one answer.`]
-      : []),
-  ].join("\n");
-  const text = renderFleetAnswer({
-    header,
-    sections: answered.map(({ cluster, page }) => ({ cluster, body: page.body, footer: page.footer })),
-    failures,
+  const text = renderFanOutAnswer({
+    subject: what,
+    fleetDescription: fleet.description,
+    clusterCount: fleet.clusters.length,
+    outcomes,
+    section: (page) => ({ body: page.body, footer: page.footer }),
+    limit,
+    requestedLimit: options.limit,
     budgetBytes: context.settings.outputBudgetBytes,
-    narrowHint: `${narrowHint} Or query fewer clusters.`,
+    narrowHint,
   });
   const structured = {
     resource: what,
