@@ -451,7 +451,11 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Fleet
   await mkdir(stateDirectory, { recursive: true, mode: 0o700 });
   const processes: StartedProcess[] = [];
   const stopAll = async () => {
-    await stopProcesses(processes);
+    // restartApiServer replaces a process and records the new PID in the run's fleet.json; stop
+    // what is recorded there as well as what this handle started.
+    const recorded = await readFleetInfo(path.join(stateDirectory, "fleet.json")).catch(() => undefined);
+    const byPid = new Map([...processes, ...(recorded?.processes ?? [])].map((started) => [started.pid, started]));
+    await stopProcesses([...byPid.values()]);
     await rm(stateDirectory, { recursive: true, force: true });
   };
 

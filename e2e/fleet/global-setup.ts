@@ -2,7 +2,8 @@
 // the fleet.json of a fleet that is already up (e.g. .fleet/fleet.json) to reuse it instead.
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { type Fleet, startFleet } from "./fleet.ts";
+import { type Fleet, readFleetInfo, startFleet } from "./fleet.ts";
+import { isAlive } from "./processes.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -23,6 +24,12 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  await fleet?.stop();
+  if (!fleet) return;
+  // Every process the run started — including API servers a test restarted — must be gone.
+  const recorded = await readFleetInfo(path.join(fleet.info.stateDirectory, "fleet.json")).catch(() => fleet?.info);
+  const pids = new Set([...fleet.info.processes, ...(recorded?.processes ?? [])].map((started) => started.pid));
+  await fleet.stop();
   fleet = undefined;
+  const survivors = [...pids].filter((pid) => isAlive(pid));
+  if (survivors.length > 0) throw new Error(`fleet processes still running after the e2e run: ${survivors.join(", ")}`);
 }

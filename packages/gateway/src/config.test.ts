@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { GatewayError } from "@capi-mcp/core";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { helpText, loadConfig } from "./config.js";
 
 function failure(run: () => unknown): GatewayError {
@@ -15,8 +15,15 @@ function failure(run: () => unknown): GatewayError {
   throw new Error("expected a GatewayError");
 }
 
+const directories: string[] = [];
+afterAll(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
 function configFile(text: string): string {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "capi-mcp-config-")), "config.yaml");
+  const directory = mkdtempSync(path.join(os.tmpdir(), "capi-mcp-config-"));
+  directories.push(directory);
+  const file = path.join(directory, "config.yaml");
   writeFileSync(file, text);
   return file;
 }
