@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readFleetInfo } from "./fleet/fleet.ts";
+import { fleetOAuthArguments, readFleetInfo } from "./fleet/fleet.ts";
 
 const root = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
 const infoFile = path.join(process.env.CAPI_MCP_FLEET_DIR ?? path.join(root, ".fleet"), "fleet.json");
@@ -48,19 +48,7 @@ const gateway = spawn(
     "--kubeconfig",
     info.management.gatewayKubeconfig,
     "--enable-capi",
-    "--enable-oauth",
-    "--oauth-base-url",
-    baseUrl,
-    "--oauth-provider",
-    "oidc",
-    "--oidc-issuer-url",
-    info.oidc.issuer,
-    "--oidc-client-id",
-    info.oidc.gatewayClient.clientId,
-    "--oidc-client-secret-file",
-    info.oidc.gatewayClient.clientSecretFile,
-    "--oidc-ca-file",
-    info.oidc.caFile,
+    ...fleetOAuthArguments(info, baseUrl),
     "--allow-public-registration",
   ],
   { stdio: "inherit" },

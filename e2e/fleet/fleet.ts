@@ -866,3 +866,22 @@ export async function restartApiServer(info: FleetInfo, cluster: "management" | 
     client.close();
   }
 }
+
+/** The `capi-mcp serve` arguments that log users in through this fleet's OpenID provider. */
+export function fleetOAuthArguments(info: FleetInfo, baseUrl: string): string[] {
+  return [
+    "--enable-oauth",
+    "--oauth-base-url",
+    baseUrl,
+    "--oauth-provider",
+    "oidc",
+    "--oidc-issuer-url",
+    info.oidc.issuer,
+    "--oidc-client-id",
+    info.oidc.gatewayClient.clientId,
+    "--oidc-client-secret-file",
+    info.oidc.gatewayClient.clientSecretFile,
+    "--oidc-ca-file",
+    info.oidc.caFile,
+  ];
+}

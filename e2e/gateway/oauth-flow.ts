@@ -6,7 +6,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { FleetInfo } from "../fleet/fleet.ts";
+import { type FleetInfo, fleetOAuthArguments } from "../fleet/fleet.ts";
 import { freePorts } from "../fleet/processes.ts";
 import { type HttpGatewayProcess, startHttpGatewayProcess } from "./harness.ts";
 import { TestOAuthClientProvider } from "./oauth-client.ts";
@@ -42,19 +42,7 @@ export async function startOAuthGateway(
       : { context: options.context ?? "org-acme/dev" }),
     port: info.gateway.port,
     extraArguments: [
-      "--enable-oauth",
-      "--oauth-base-url",
-      baseUrl,
-      "--oauth-provider",
-      "oidc",
-      "--oidc-issuer-url",
-      info.oidc.issuer,
-      "--oidc-client-id",
-      info.oidc.gatewayClient.clientId,
-      "--oidc-client-secret-file",
-      info.oidc.gatewayClient.clientSecretFile,
-      "--oidc-ca-file",
-      info.oidc.caFile,
+      ...fleetOAuthArguments(info, baseUrl),
       "--registration-token-file",
       tokenFile,
       "--kube-auth",
