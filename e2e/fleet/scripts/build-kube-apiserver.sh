@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver from Debian's `kubernetes` source package (v1.20.2, vendored
 # dependencies, so it builds offline) and caches the binary outside the repo, keyed by the
-# source package's version. Rebuilds only when the cached binary is missing.
+# source package's version and the inputs it was built from (see below). Rebuilds when they differ.
 #
 # Prints the binary's path on its last line of stdout; records it in <cache>/kube-apiserver/current.
-# Needs: golang-go, dpkg-dev, make, golang-github-modern-go-reflect2-dev (see install-debian-packages.sh).
+# Needs the programs in requirements.txt (install-debian-packages.sh installs them).
 set -euo pipefail
 
 cache_root="${CAPI_MCP_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/capi-mcp}"
@@ -41,13 +41,26 @@ if [ -z "$version" ]; then
   exit 1
 fi
 
+# What the binary is built from. A cached binary is reused only when every input matches: the
+# source package's version, this script, Go's and reflect2's package versions.
+inputs=$(cat <<INPUTS
+kubernetes-source $version
+build-script $(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)
+golang-go $(dpkg-query -W -f='${Version}' golang-go 2>/dev/null || echo none)
+go $(go env GOVERSION 2>/dev/null || echo none)
+golang-github-modern-go-reflect2-dev $(dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev 2>/dev/null || echo none)
+INPUTS
+)
 target_dir="$cache_root/kube-apiserver/$version"
 binary="$target_dir/kube-apiserver"
-if [ -x "$binary" ] && "$binary" --version >/dev/null 2>&1; then
-  log "cached: $binary ($("$binary" --version))"
+if [ -x "$binary" ] && [ "$(cat "$target_dir/inputs" 2>/dev/null)" = "$inputs" ] && "$binary" --version >/dev/null 2>&1; then
+  log "cached: $binary ($("$binary" --version)), built from the same inputs"
   printf '%s\n' "$binary" > "$cache_root/kube-apiserver/current"
   printf '%s\n' "$binary"
   exit 0
+fi
+if [ -e "$binary" ]; then
+  log "the cached binary was built from other inputs; rebuilding. Cached: $(tr '\n' ';' < "$target_dir/inputs" 2>/dev/null || echo unknown). Now: $(tr '\n' ';' <<< "$inputs")"
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kube-apiserver-build.XXXXXX")
@@ -78,6 +91,7 @@ log "built in $(( $(date +%s) - start )) s"
 mkdir -p "$target_dir"
 install -m 0755 _output/bin/kube-apiserver "$binary.tmp"
 mv "$binary.tmp" "$binary"
+printf '%s\n' "$inputs" > "$target_dir/inputs"
 printf '%s\n' "$binary" > "$cache_root/kube-apiserver/current"
 log "cached: $binary ($("$binary" --version))"
 printf '%s\n' "$binary"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the fleet and its build need, when any is missing.
+# Installs the Debian packages named in requirements.txt, when any is missing.
 set -euo pipefail
-packages=(golang-go golang-github-modern-go-reflect2-dev dpkg-dev make etcd-server openssl redis-server chromium)
+list="$(dirname "$0")/requirements.txt"
+mapfile -t packages < <(awk '!/^[[:space:]]*(#|$)/ {print $2}' "$list" | sort -u)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
