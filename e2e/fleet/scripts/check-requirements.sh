@@ -3,7 +3,7 @@
 # is missing and the Debian package that brings it, so a set-up fails at once with the reason,
 # before the long kube-apiserver build, instead of deep inside it.
 set -euo pipefail
-list="$(dirname "$0")/requirements.txt"
+list="${CAPI_MCP_REQUIREMENTS:-$(dirname "$0")/requirements.txt}"
 missing=0
 while read -r program package callers; do
   case "$program" in '' | '#'*) continue ;; esac
