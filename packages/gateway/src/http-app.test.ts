@@ -1,6 +1,6 @@
 import { gatewayErrorCodes } from "@capi-mcp/core";
 import { describe, expect, it } from "vitest";
-import { createHttpApp, defaultAllowedHosts, type HttpAppOptions, httpStatusOf } from "./http-app.js";
+import { createHttpApp, defaultAllowedHosts, gatewayOrigins, type HttpAppOptions, httpStatusOf } from "./http-app.js";
 
 const mcpRequests: Request[] = [];
 const unexpected: unknown[] = [];
@@ -60,6 +60,55 @@ describe("the gateway's HTTP app", () => {
       const response = await app().request("/mcp", { method: "POST", headers, body: "{}" });
       expect(response.status, String(origin)).toBe(200);
     }
+  });
+
+  it("compares an Origin's scheme too: an https page is not the same origin as an http listener", async () => {
+    mcpRequests.length = 0;
+    for (const origin of [
+      "https://127.0.0.1:8080",
+      "https://localhost:8080",
+      "ws://127.0.0.1:8080",
+      "http://127.0.0.1:8081",
+      "null",
+      "file:///tmp/page.html",
+      "not a url",
+    ]) {
+      const response = await app().request("/mcp", {
+        method: "POST",
+        headers: { ...local, origin, "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(response.status, origin).toBe(403);
+      expect(((await response.json()) as { error: { code: string } }).error.code, origin).toBe("invalid_origin");
+    }
+    expect(mcpRequests).toHaveLength(0);
+  });
+
+  it("behind a TLS proxy, takes the public base URL's scheme as the gateway's own and refuses plain http for it", async () => {
+    const selfOrigins = gatewayOrigins({
+      listenerHosts: defaultAllowedHosts("127.0.0.1", 8080),
+      extraHosts: ["mcp.example.com"],
+      baseUrl: "https://mcp.example.com",
+    });
+    expect(selfOrigins).toContain("https://mcp.example.com");
+    expect(selfOrigins).toContain("http://127.0.0.1:8080");
+    expect(selfOrigins).not.toContain("http://mcp.example.com");
+    const behindProxy = app({
+      allowedHosts: [...defaultAllowedHosts("127.0.0.1", 8080), "mcp.example.com"],
+      allowedOrigins: [],
+      selfOrigins,
+    });
+    const statusFor = async (origin: string) =>
+      (
+        await behindProxy.request("/mcp", {
+          method: "POST",
+          headers: { host: "mcp.example.com", origin, "content-type": "application/json" },
+          body: "{}",
+        })
+      ).status;
+    expect(await statusFor("https://mcp.example.com")).toBe(200);
+    expect(await statusFor("http://mcp.example.com")).toBe(403);
+    expect(await statusFor("https://mcp.example.com:8443")).toBe(403);
   });
 
   it("refuses a Host header it does not serve (DNS rebinding)", async () => {

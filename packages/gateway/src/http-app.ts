@@ -31,6 +31,11 @@ export interface HttpAppOptions {
   readonly allowedHosts: readonly string[];
   /** Origins (scheme://host[:port]) a browser may call from. Requests without Origin are not browsers. */
   readonly allowedOrigins: readonly string[];
+  /**
+   * The gateway's own origins: each name it is reached by, with the scheme it is reached over
+   * (see `gatewayOrigins`). Default: every allowed host over `http`, what this listener speaks.
+   */
+  readonly selfOrigins?: readonly string[];
   readonly maxBodyBytes: number;
   readonly handleMcp: (request: Request) => Promise<Response>;
   readonly readiness: ReadinessCheck;
@@ -51,10 +56,49 @@ export function defaultAllowedHosts(listenHost: string, port: number): string[] 
   return hosts.map((host) => `${host}:${port}`);
 }
 
+/**
+ * The origins a page served by the gateway itself has. The listener speaks plain HTTP, so its own
+ * names are `http://`. Behind a proxy that terminates TLS, the names clients use are the public
+ * base URL's, and so is the scheme: `https://gateway.example` is the gateway, and
+ * `http://gateway.example` is not. An origin is scheme, host and port; comparing host and port
+ * alone would let an `https` page speak for an `http` gateway and the other way round.
+ */
+export function gatewayOrigins(options: {
+  /** `host:port` names of the listener itself (reached directly, over http). */
+  readonly listenerHosts: readonly string[];
+  /** More `host:port` names the gateway is reached by (through a proxy, when a base URL is set). */
+  readonly extraHosts: readonly string[];
+  /** The public base URL, when one is configured. */
+  readonly baseUrl: string | undefined;
+}): string[] {
+  const externalScheme = options.baseUrl === undefined ? "http:" : new URL(options.baseUrl).protocol;
+  const origins = [
+    ...options.listenerHosts.map((host) => new URL(`http://${host}`).origin),
+    ...options.extraHosts.map((host) => new URL(`${externalScheme}//${host}`).origin),
+    ...(options.baseUrl === undefined ? [] : [new URL(options.baseUrl).origin]),
+  ];
+  return [...new Set(origins)];
+}
+
+function originOf(value: string): string | undefined {
+  try {
+    const origin = new URL(value).origin;
+    // Opaque origins (file:, data:, "null") are no one's: never the gateway's, never allowed.
+    return origin === "null" ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createHttpApp(options: HttpAppOptions): Hono {
   const app = new Hono();
   const allowedHosts = new Set(options.allowedHosts.map((host) => host.toLowerCase()));
   const allowedOrigins = new Set(options.allowedOrigins.map((origin) => new URL(origin).origin));
+  const selfOrigins = new Set(
+    (options.selfOrigins ?? options.allowedHosts.map((host) => `http://${host}`)).map(
+      (origin) => new URL(origin).origin,
+    ),
+  );
 
   // DNS-rebinding protection: a page on another site must not reach a loopback gateway.
   app.use("*", async (context, next) => {
@@ -64,14 +108,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     }
     const origin = context.req.header("origin");
     if (origin !== undefined) {
-      let normalized: string | undefined;
-      try {
-        normalized = new URL(origin).origin;
-      } catch {
-        normalized = undefined;
-      }
-      const sameOrigin = normalized !== undefined && allowedHosts.has(new URL(normalized).host);
-      if (!normalized || !(sameOrigin || allowedOrigins.has(normalized))) {
+      const normalized = originOf(origin);
+      if (!normalized || !(selfOrigins.has(normalized) || allowedOrigins.has(normalized))) {
         return context.json(errorBody("invalid_origin", `Origin "${origin}" is not allowed.`), 403);
       }
     }

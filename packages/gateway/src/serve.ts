@@ -9,7 +9,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { createClusterSources } from "./cluster-sources.js";
 import type { GatewayConfig } from "./config.js";
-import { createHttpApp, defaultAllowedHosts } from "./http-app.js";
+import { createHttpApp, defaultAllowedHosts, gatewayOrigins } from "./http-app.js";
 import { createOAuthSetup, type OAuthSetup } from "./oauth-setup.js";
 
 export interface RunningGateway {
@@ -114,14 +114,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   // With OAuth, every call acts as the logged-in user: impersonated, or with their own ID token.
   const oauth: OAuthSetup | undefined = config.enableOauth ? await createOAuthSetup(config, audit) : undefined;
   const handler = createStreamableHttpHandler(dependencies, { maxRequestBodyBytes: maxBodyBytes });
+  const listenerHosts = defaultAllowedHosts(host, port);
   const app = createHttpApp({
     endpoint: config.httpEndpoint,
     allowedHosts: [
-      ...defaultAllowedHosts(host, port),
+      ...listenerHosts,
       ...config.allowedHosts,
       ...(config.oauthBaseUrl ? [new URL(config.oauthBaseUrl).host] : []),
     ],
     allowedOrigins: config.allowedOrigins,
+    selfOrigins: gatewayOrigins({
+      listenerHosts,
+      extraHosts: config.allowedHosts,
+      baseUrl: config.oauthBaseUrl,
+    }),
     maxBodyBytes,
     handleMcp: async (request) => {
       if (!oauth) return handler.handle(request, identity);
