@@ -25,11 +25,13 @@ import {
   type NamespacePagePosition,
 } from "./namespace-list-pages.js";
 import {
+  assertGeneratedNamespaceAllowed,
   assertNamespaceAllowed,
   effectiveAllowedNamespaces,
   hasNamespaceRules,
   namespaceAllowed,
 } from "./namespace-rules.js";
+import { assertWellFormedObject, requestedName, requestedNamePrefix } from "./object-metadata.js";
 import { decideOperation } from "./operation-rules.js";
 import { sanitizeObjects } from "./secret-redaction.js";
 
@@ -107,6 +109,31 @@ export function guardClusterAccess(access: ClusterAccess, settings: GuardSetting
       );
     }
     for (const namespace of named) assertNamespaceAllowed(namespace, settings);
+  }
+
+  /**
+   * Checks an object sent to be created or applied, on every way it can name a namespace: the
+   * request's namespace and `metadata.namespace` for a namespaced object; for a Namespace, the
+   * name it asks for or, with only `generateName`, every name the API server could make of it.
+   * The object's shape is checked first, rules or not, so no rule compares a non-string.
+   */
+  function checkObjectNamespaces(resource: ApiResource, object: KubeObject, requestNamespace: string | undefined) {
+    assertWellFormedObject(object);
+    if (!namespaceRulesActive) return;
+    if (isNamespacesResource(resource)) {
+      const name = requestedName(object);
+      const prefix = requestedNamePrefix(object);
+      if (name !== undefined) assertNamespaceAllowed(name, settings);
+      else if (prefix !== undefined) assertGeneratedNamespaceAllowed(prefix, settings);
+      else {
+        throw new GatewayError(
+          "invalid_input",
+          "A Namespace needs metadata.name (or metadata.generateName): the gateway's namespace rules check the name it creates.",
+        );
+      }
+      return;
+    }
+    checkRequestNamespaces(resource, requestedName(object), [requestNamespace, object.metadata?.namespace]);
   }
 
   function checkReturnedNamespace(resource: ApiResource, object: KubeObject): void {
@@ -256,13 +283,13 @@ export function guardClusterAccess(access: ClusterAccess, settings: GuardSetting
 
     async create(resource, object, options) {
       const guardedOptions = mutationOptions("create", options);
-      checkRequestNamespaces(resource, object.metadata?.name, [options.namespace, object.metadata?.namespace]);
+      checkObjectNamespaces(resource, object, options.namespace);
       return sanitize(resource, await access.create(resource, object, guardedOptions));
     },
 
     async apply(resource, object, options) {
       const guardedOptions = mutationOptions("apply", options);
-      checkRequestNamespaces(resource, object.metadata?.name, [options.namespace, object.metadata?.namespace]);
+      checkObjectNamespaces(resource, object, options.namespace);
       return sanitize(resource, await access.apply(resource, object, guardedOptions));
     },
 

@@ -55,3 +55,38 @@ export function assertNamespaceAllowed(namespace: string, rules: NamespaceRules)
     });
   }
 }
+
+// The API server invents a name from `generateName` by cutting it to this length and adding
+// five random characters, so a generated name starts with the cut prefix.
+const generatedNamePrefixLength = 58;
+
+/**
+ * Why a Namespace created from `metadata.generateName` would be closed; undefined when every
+ * name the API server could generate from the prefix is open. An allow list can never be
+ * checked against a name nobody knows yet, so it refuses every generated namespace; a deny
+ * list refuses a prefix that could generate one of its names.
+ */
+export function generatedNamespaceDenialReason(prefix: string, rules: NamespaceRules): string | undefined {
+  const cut = prefix.slice(0, generatedNamePrefixLength);
+  const reachable = rules.deniedNamespaces.find((namespace) => namespace.startsWith(cut));
+  if (reachable !== undefined) {
+    return `a namespace generated from "${prefix}" could be "${reachable}", which the gateway's --denied-namespaces rule closes`;
+  }
+  if (rules.allowedNamespaces !== undefined) {
+    return (
+      `a namespace generated from "${prefix}" gets a random name that cannot be checked against the gateway's ` +
+      `--allowed-namespaces list (${describeNamespaces(effectiveAllowedNamespaces(rules) ?? [])}); set metadata.name instead`
+    );
+  }
+  return undefined;
+}
+
+/** Throws `denied_by_policy` when a Namespace generated from `prefix` could be closed. */
+export function assertGeneratedNamespaceAllowed(prefix: string, rules: NamespaceRules): void {
+  const reason = generatedNamespaceDenialReason(prefix, rules);
+  if (reason !== undefined) {
+    throw new GatewayError("denied_by_policy", `Access denied: ${reason}.`, {
+      detail: `namespace rule refused a generated namespace name`,
+    });
+  }
+}
