@@ -331,8 +331,7 @@ describe("refused and failed logins", () => {
     const authorize = await harness.request(
       authorizePath(authorizationParameters({ clientId: client.clientId, challenge: pkce.challenge })),
     );
-    const state = locationOf(authorize).searchParams.get("state") ?? "";
-    const callback = await harness.request(`/oauth/callback?error=access_denied&state=${state}`);
+    const callback = await returnFromUpstream(harness, authorize, { query: "error=access_denied" });
     expect(callback.status).toBe(302);
     expect(locationOf(callback).searchParams.get("error")).toBe("access_denied");
     expect(harness.events.at(-1)).toMatchObject({ type: "login_refused", code: "upstream_denied" });
@@ -345,9 +344,8 @@ describe("refused and failed logins", () => {
     const authorize = await harness.request(
       authorizePath(authorizationParameters({ clientId: client.clientId, challenge: pkce.challenge })),
     );
-    const state = locationOf(authorize).searchParams.get("state") ?? "";
-    expect((await harness.request(`/oauth/callback?code=forged&state=${state}`)).status).toBe(401);
-    expect((await harness.request(`/oauth/callback?code=upstream-code&state=${state}`)).status).toBe(400);
+    expect((await returnFromUpstream(harness, authorize, { query: "code=forged" })).status).toBe(401);
+    expect((await returnFromUpstream(harness, authorize)).status).toBe(400);
     expect((await harness.request("/oauth/callback?code=upstream-code&state=never-issued")).status).toBe(400);
   });
 });

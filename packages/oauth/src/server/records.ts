@@ -64,6 +64,8 @@ export type AuthorizationRequest = z.infer<typeof authorizationRequestSchema>;
 export const pendingLoginSchema = z.object({
   request: authorizationRequestSchema,
   upstream: z.object({ state: z.string(), nonce: z.string(), codeVerifier: z.string() }),
+  /** SHA-256 of the login cookie set at /authorize: only that browser may complete the sign-in. */
+  browserBindingHash: z.string(),
 });
 export type PendingLogin = z.infer<typeof pendingLoginSchema>;
 

@@ -155,11 +155,32 @@ export function locationOf(response: Response): URL {
   return new URL(location);
 }
 
-/** Follows the redirect to the fake provider and comes back as the browser would after login. */
-export async function returnFromUpstream(harness: Harness, authorizeResponse: Response): Promise<Response> {
+/** The `name=value` pairs a response sets, as a Cookie header would send them back. */
+export function cookiesSetBy(response: Response): string {
+  return response.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0] ?? "")
+    .join("; ");
+}
+
+/**
+ * Follows the redirect to the fake provider and comes back as the browser would after login,
+ * with the cookies /authorize set (or, to play another browser, with `cookie` instead).
+ */
+export async function returnFromUpstream(
+  harness: Harness,
+  authorizeResponse: Response,
+  options: { cookie?: string; query?: string } = {},
+): Promise<Response> {
   const upstreamUrl = locationOf(authorizeResponse);
   const state = upstreamUrl.searchParams.get("state") ?? "";
-  return harness.request(`/oauth/callback?code=upstream-code&state=${encodeURIComponent(state)}`);
+  const cookie = options.cookie ?? cookiesSetBy(authorizeResponse);
+  return harness.request(
+    `/oauth/callback?${options.query ?? "code=upstream-code"}&state=${encodeURIComponent(state)}`,
+    {
+      headers: cookie === "" ? {} : { cookie },
+    },
+  );
 }
 
 export interface ConsentForm {
