@@ -34,6 +34,7 @@ export {
 } from "./gateway-error.js";
 export type { KubeList, KubeObject, ObjectMeta } from "./kube-object.js";
 export { type IdTokenCustody, type Principal, principalIdentityKey } from "./principal.js";
+export { omittedByGateway, redactServerText } from "./server-text.js";
 export {
   type AnyShape,
   defineTool,
