@@ -1,7 +1,7 @@
 export { asGatewayError, errorText } from "./error-text.js";
 export { createMcpServer, type McpServerDependencies, type SessionIdentity } from "./server.js";
 export { createSessionState } from "./session.js";
-export { type RunningServer, serveStdio } from "./stdio.js";
+export { type RunningServer, type StdioStreams, serveStdio } from "./stdio.js";
 export {
   createStreamableHttpHandler,
   type StreamableHttpHandler,

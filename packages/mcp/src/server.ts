@@ -1,6 +1,7 @@
 import type { ClusterCatalog, Principal, SessionState, ToolDefinition } from "@capi-mcp/core";
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ParamsCheckingServer } from "./params-checking-server.js";
 import { inputJsonSchema, runTool, type ToolRunnerDependencies } from "./tool-runner.js";
 
 export interface McpServerDependencies extends ToolRunnerDependencies {
@@ -17,8 +18,37 @@ export interface SessionIdentity {
   readonly catalog: ClusterCatalog;
 }
 
+interface ListedTool {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly inputSchema: ReturnType<typeof inputJsonSchema>;
+  readonly annotations: Record<string, unknown>;
+}
+
+// What tools/list answers depends only on the tools and the guard, never on the session: built
+// once and shared, so a session costs its own state, not another copy of every JSON Schema.
+const listedByDependencies = new WeakMap<McpServerDependencies, readonly ListedTool[]>();
+
+function listedTools(dependencies: McpServerDependencies): readonly ListedTool[] {
+  const cached = listedByDependencies.get(dependencies);
+  if (cached) return cached;
+  const listed = dependencies.tools
+    .filter((tool) => dependencies.guard.offers(tool))
+    .map((tool) => ({
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      inputSchema: inputJsonSchema(tool),
+      annotations: { title: tool.title, ...tool.annotations },
+    }));
+  listedByDependencies.set(dependencies, listed);
+  return listed;
+}
+
 /**
- * Builds the MCP server for one session. tools/list offers only what the guard allows; every
+ * Builds the MCP server for one session. Every request's params are checked against its method's
+ * schema first (Invalid params otherwise); tools/list offers only what the guard allows; every
  * tools/call goes through `runTool`.
  */
 export function createMcpServer(
@@ -26,21 +56,14 @@ export function createMcpServer(
   session: SessionState,
   identity: () => SessionIdentity,
 ): Server {
-  const server = new Server(dependencies.serverInfo, {
+  const server = new ParamsCheckingServer(dependencies.serverInfo, {
     capabilities: { tools: { listChanged: false } },
     ...(dependencies.instructions ? { instructions: dependencies.instructions } : {}),
   });
-  const offered = dependencies.tools.filter((tool) => dependencies.guard.offers(tool));
   const byName = new Map(dependencies.tools.map((tool) => [tool.name, tool]));
-  const listed = offered.map((tool) => ({
-    name: tool.name,
-    title: tool.title,
-    description: tool.description,
-    inputSchema: inputJsonSchema(tool),
-    annotations: { title: tool.title, ...tool.annotations },
-  }));
+  const listed = listedTools(dependencies);
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...listed] }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const tool = byName.get(request.params.name);
     const { principal, catalog, oauthClientId } = identity();

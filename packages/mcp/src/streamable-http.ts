@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { SessionState } from "@capi-mcp/core";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { screenInitialize, screenRawMessage } from "./raw-message-screen.js";
 import { createMcpServer, type McpServerDependencies, type SessionIdentity } from "./server.js";
 import { createSessionState } from "./session.js";
 
@@ -35,6 +36,25 @@ function jsonRpcError(status: number, code: number, message: string): Response {
     status,
     headers: { "content-type": "application/json" },
   });
+}
+
+/**
+ * A POST whose request has params that are not an object: answered here with -32602 and the
+ * request's id (the SDK would call the whole body unparseable). Anything else passes on, the body
+ * still unread.
+ */
+async function screenedPost(request: Request, opensSession: boolean): Promise<Response | undefined> {
+  if (request.method !== "POST") return undefined;
+  let message: unknown;
+  try {
+    message = JSON.parse(await request.clone().text());
+  } catch {
+    return undefined;
+  }
+  const refusal = screenRawMessage(message) ?? (opensSession ? screenInitialize(message) : undefined);
+  return refusal
+    ? new Response(JSON.stringify(refusal), { status: 400, headers: { "content-type": "application/json" } })
+    : undefined;
 }
 
 /** The same human on every request of a session: a session id alone grants nothing. */
@@ -80,6 +100,8 @@ export function createStreamableHttpHandler(
     },
     async handle(request, identity) {
       const sessionId = request.headers.get("mcp-session-id");
+      const refused = await screenedPost(request, !sessionId);
+      if (refused) return refused;
       if (sessionId) {
         const entry = sessions.get(sessionId);
         if (!entry || !sameCaller(entry.identity, identity)) {
