@@ -1,6 +1,7 @@
 // Wiring: configuration in, a running MCP server out. The only place that builds the pipeline.
 import { GatewayError, type ToolSettings } from "@capi-mcp/core";
 import { createStreamableHttpHandler, type McpServerDependencies, serveStdio } from "@capi-mcp/mcp";
+import { loadTokenEncryptionKey } from "@capi-mcp/oauth";
 import { createGuard } from "@capi-mcp/policy";
 import { createAuditSink, createToolTelemetry } from "@capi-mcp/telemetry";
 import { allTools } from "@capi-mcp/tools";
@@ -59,14 +60,25 @@ function fanoutTimeout(config: GatewayConfig): number {
 export async function startGateway(config: GatewayConfig, logger: Logger, version: string): Promise<RunningGateway> {
   const kubeConfig = loadKubeConfig(config);
   const sources = createClusterSources(config, kubeConfig, logger);
-  const guard = createGuard({
-    nonDestructive: config.nonDestructive,
-    dryRun: config.dryRun,
-    allowOperations: config.allowOperations,
-    ...(config.allowedNamespaces ? { allowedNamespaces: config.allowedNamespaces } : {}),
-    deniedNamespaces: config.deniedNamespaces,
-    allowSecretValues: config.allowSecretValues,
-  });
+  const guard = createGuard(
+    {
+      nonDestructive: config.nonDestructive,
+      dryRun: config.dryRun,
+      allowOperations: config.allowOperations,
+      ...(config.allowedNamespaces ? { allowedNamespaces: config.allowedNamespaces } : {}),
+      deniedNamespaces: config.deniedNamespaces,
+      allowSecretValues: config.allowSecretValues,
+    },
+    {
+      // Replicas behind one address share the token encryption key (it is required with Redis), so
+      // a continue token from one opens on the next; the guard derives its own key from it. Without
+      // one, a random key per process: a restart only asks the model to list again.
+      continueTokens:
+        config.tokenEncryptionKeyFile === undefined
+          ? {}
+          : { key: loadTokenEncryptionKey(config.tokenEncryptionKeyFile) },
+    },
+  );
   const audit = createAuditSink({ destination: config.auditLog });
   const settings: ToolSettings = {
     dryRun: config.dryRun,

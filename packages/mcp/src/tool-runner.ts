@@ -23,7 +23,8 @@ export interface CallGuard {
   decide(
     tool: Pick<ToolDefinition, "name" | "operation">,
   ): { allowed: true; dryRun: boolean } | { allowed: false; error: GatewayError };
-  guardCatalog(catalog: ClusterCatalog): ClusterCatalog;
+  /** Wraps the catalog for one call; continue tokens are bound to `principal`. */
+  guardCatalog(catalog: ClusterCatalog, principal?: Principal): ClusterCatalog;
   redactArguments(toolName: string, args: Record<string, unknown>): Record<string, unknown>;
 }
 
@@ -186,7 +187,7 @@ export async function runTool(
     const signal = AbortSignal.any([environment.signal, AbortSignal.timeout(dependencies.toolTimeoutMilliseconds)]);
     const toolResult: ToolResult = await withTimeout(
       tool.handler(input as never, {
-        clusters: dependencies.guard.guardCatalog(environment.catalog),
+        clusters: dependencies.guard.guardCatalog(environment.catalog, environment.principal),
         session: environment.session,
         principal: environment.principal,
         settings: { ...dependencies.settings, dryRun },

@@ -8,6 +8,7 @@ import type { GuardSettings } from "./guard-settings.js";
 import { guardClusterAccess } from "./guarded-cluster-access.js";
 import { namespaceAllowed } from "./namespace-rules.js";
 import { createInMemoryClusterAccess, testResources } from "./testing/in-memory-cluster-access.js";
+import { testPaging } from "./testing/test-paging.js";
 
 /** A small seeded generator (mulberry32), so a failure reproduces from its seed. */
 function seededRandom(seed: number): () => number {
@@ -190,7 +191,7 @@ describe("the guard on generated manifests", () => {
     for (let index = 0; index < 3000; index++) {
       const settings = pick(random, ruleSets);
       const upstream = recordingAccess();
-      const guarded = guardClusterAccess(upstream, settings);
+      const guarded = guardClusterAccess(upstream, settings, testPaging);
       const call = generateCall(random);
       const description = `case ${index}: ${JSON.stringify({ ...call, resource: call.resource.resource, settings })}`;
       const options = {
@@ -223,7 +224,7 @@ describe("the guard on generated manifests", () => {
     ]) {
       for (const namespace of [["web"], { toString: "web" }, 42, null]) {
         const upstream = recordingAccess();
-        const guarded = guardClusterAccess(upstream, settings);
+        const guarded = guardClusterAccess(upstream, settings, testPaging);
         const object = {
           apiVersion: "v1",
           kind: "ConfigMap",
@@ -242,12 +243,12 @@ describe("the guard on generated manifests", () => {
 
   it("refuses a Namespace created from generateName when an allow list is set, and one whose generated name could be denied", async () => {
     const upstream = recordingAccess();
-    const allowList = guardClusterAccess(upstream, ruleSets[0] as GuardSettings);
+    const allowList = guardClusterAccess(upstream, ruleSets[0] as GuardSettings, testPaging);
     const generated = { apiVersion: "v1", kind: "Namespace", metadata: { generateName: "web-" } };
     await expect(allowList.create(testResources.namespaces, generated, { dryRun: true })).rejects.toThrow(
       /--allowed-namespaces/,
     );
-    const denyList = guardClusterAccess(upstream, ruleSets[1] as GuardSettings);
+    const denyList = guardClusterAccess(upstream, ruleSets[1] as GuardSettings, testPaging);
     const reachesDenied = { apiVersion: "v1", kind: "Namespace", metadata: { generateName: "kube-" } };
     await expect(denyList.create(testResources.namespaces, reachesDenied, { dryRun: true })).rejects.toThrow(
       /kube-system/,

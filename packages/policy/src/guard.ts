@@ -1,5 +1,13 @@
-import type { ClusterAccess, ClusterCatalog, ClusterSummary, ToolDefinition } from "@capi-mcp/core";
+import {
+  type ClusterAccess,
+  type ClusterCatalog,
+  type ClusterSummary,
+  type Principal,
+  principalIdentityKey,
+  type ToolDefinition,
+} from "@capi-mcp/core";
 import { redactToolArguments } from "./argument-redaction.js";
+import { type ContinueTokenSealerOptions, createContinueTokenSealer } from "./continue-tokens.js";
 import type { GuardSettings } from "./guard-settings.js";
 import { guardClusterAccess } from "./guarded-cluster-access.js";
 import { namespaceAllowed } from "./namespace-rules.js";
@@ -14,10 +22,13 @@ export interface Guard {
   offers(tool: GuardedTool): boolean;
   /** Decision for a call before it runs; `dryRun` says whether its mutations run as dry runs. */
   decide(tool: GuardedTool): OperationDecision;
-  /** Wraps a catalog so every ClusterAccess it hands out enforces the rules. */
-  guardCatalog(catalog: ClusterCatalog): ClusterCatalog;
+  /**
+   * Wraps a catalog so every ClusterAccess it hands out enforces the rules. `principal` is who
+   * calls (undefined without OAuth): continue tokens are bound to it.
+   */
+  guardCatalog(catalog: ClusterCatalog, principal?: Principal): ClusterCatalog;
   /** Wraps one cluster's access the same way, for callers that hold one directly. */
-  guardAccess(access: ClusterAccess): ClusterAccess;
+  guardAccess(access: ClusterAccess, principal?: Principal): ClusterAccess;
   /** Arguments safe to put in an audit record or a span (secret values replaced). */
   redactArguments(toolName: string, args: Record<string, unknown>): Record<string, unknown>;
   /** Whether the namespace rules let calls into this namespace. */
@@ -39,22 +50,37 @@ function frozenSettings(settings: GuardSettings): GuardSettings {
   });
 }
 
-export function createGuard(settings: GuardSettings): Guard {
+export interface GuardOptions {
+  /** How continue tokens are sealed: a key shared by replicas, their lifetime. */
+  readonly continueTokens?: ContinueTokenSealerOptions;
+}
+
+// Without OAuth every caller acts as the gateway's own identity, so they share one binding.
+const gatewayIdentityCaller = "(the gateway's own identity)";
+
+export function createGuard(settings: GuardSettings, options: GuardOptions = {}): Guard {
   const rules = frozenSettings(settings);
-  const guardAccess = (access: ClusterAccess): ClusterAccess => guardClusterAccess(access, rules);
+  // One sealer per guard, not per access: the catalog wraps a fresh access on every call, and a
+  // token must open on the next call.
+  const continueTokens = createContinueTokenSealer(options.continueTokens);
+  const guardAccess = (access: ClusterAccess, principal?: Principal): ClusterAccess =>
+    guardClusterAccess(access, rules, {
+      continueTokens,
+      caller: principal === undefined ? gatewayIdentityCaller : principalIdentityKey(principal),
+    });
   return {
     settings: rules,
     offers: (tool) => decideOperation(tool.operation, tool.name, rules).allowed,
     decide: (tool) => decideOperation(tool.operation, tool.name, rules),
     guardAccess,
-    guardCatalog(catalog: ClusterCatalog): ClusterCatalog {
+    guardCatalog(catalog: ClusterCatalog, principal?: Principal): ClusterCatalog {
       return {
         // A getter, so a catalog whose default changes (a reloaded kubeconfig) is seen live.
         get defaultCluster(): string | undefined {
           return catalog.defaultCluster;
         },
         list: (): Promise<readonly ClusterSummary[]> => catalog.list(),
-        access: async (name: string): Promise<ClusterAccess> => guardAccess(await catalog.access(name)),
+        access: async (name: string): Promise<ClusterAccess> => guardAccess(await catalog.access(name), principal),
       };
     },
     // Redaction depends on argument names and values, never on the tool, so a tool added later

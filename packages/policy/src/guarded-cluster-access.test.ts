@@ -8,6 +8,7 @@ import {
   type InMemoryClusterAccess,
   testResources,
 } from "./testing/in-memory-cluster-access.js";
+import { testPaging } from "./testing/test-paging.js";
 
 const defaults: GuardSettings = {
   nonDestructive: true,
@@ -61,7 +62,7 @@ function setUp(settings: Partial<GuardSettings> = {}): { upstream: InMemoryClust
     spec: { replicas: 2 },
   });
   upstream.seed(nodes, { apiVersion: "v1", kind: "Node", metadata: { name: "node-1" } });
-  return { upstream, guarded: guardClusterAccess(upstream, { ...defaults, ...settings }) };
+  return { upstream, guarded: guardClusterAccess(upstream, { ...defaults, ...settings }, testPaging) };
 }
 
 function dryRunOf(upstream: InMemoryClusterAccess, method: string): unknown {
@@ -312,7 +313,7 @@ describe("namespace rules on the guarded access", () => {
     // The double resolves a missing namespace to "default", as a client's default would.
     const { upstream } = setUp();
     upstream.seed(pods, pod("stray", "default"));
-    const guardedWithStray = guardClusterAccess(upstream, { ...defaults, deniedNamespaces: ["default"] });
+    const guardedWithStray = guardClusterAccess(upstream, { ...defaults, deniedNamespaces: ["default"] }, testPaging);
     await expect(guardedWithStray.get(pods, "stray")).rejects.toMatchObject({ code: "denied_by_policy" });
     await expect(guarded.get(pods, "api-0", "web")).resolves.toBeDefined();
   });
@@ -376,11 +377,14 @@ describe("namespace rules on the guarded access", () => {
     );
   });
 
-  it("keeps the server's continue token but drops its remaining-item estimate when filtering a page", async () => {
-    const { guarded } = setUp({ deniedNamespaces: ["kube-system"] });
+  it("hands out the server's continue token only sealed, and drops its remaining-item estimate when filtering a page", async () => {
+    const { upstream, guarded } = setUp({ deniedNamespaces: ["kube-system"] });
     const list = await guarded.list(pods, { limit: 2 });
     expect(list.items.map((item) => item.metadata?.name)).toEqual(["worker-0"]);
-    expect(list.metadata?.continue).toBe("offset-2");
+    expect(list.metadata?.continue).toMatch(/^capi-mcp-continue\.v1\./);
+    expect(list.metadata?.continue).not.toContain("offset");
+    await guarded.list(pods, { limit: 2, continue: list.metadata?.continue ?? "" });
+    expect(upstream.calls.at(-1)?.args[1]).toEqual({ limit: 2, continue: "offset-2" });
     expect(list.metadata?.resourceVersion).toBe("42");
     expect(list.metadata?.remainingItemCount).toBeUndefined();
     expect(list.policyNote).toContain("1 item hidden from this page");

@@ -18,6 +18,7 @@ import {
   type PortForwardHandle,
   type PortForwardRequest,
 } from "@capi-mcp/core";
+import type { ContinueTokenBinding, ContinueTokenSealer } from "./continue-tokens.js";
 import type { GuardSettings } from "./guard-settings.js";
 import {
   decodeNamespacePagePosition,
@@ -65,8 +66,51 @@ function itemCount(count: number, noun: string): string {
  * - every object returned has Secret values replaced (unless `allowSecretValues`) and the
  *   last-applied annotation removed.
  */
-export function guardClusterAccess(access: ClusterAccess, settings: GuardSettings): ClusterAccess {
+export interface GuardedAccessPaging {
+  /** Seals every continue token handed out and opens every one passed in. */
+  readonly continueTokens: ContinueTokenSealer;
+  /** Who lists through this access, for the tokens' binding (`principalIdentityKey`, or the gateway's identity). */
+  readonly caller: string;
+}
+
+export function guardClusterAccess(
+  access: ClusterAccess,
+  settings: GuardSettings,
+  paging: GuardedAccessPaging,
+): ClusterAccess {
   const namespaceRulesActive = hasNamespaceRules(settings);
+
+  function tokenBinding(resource: ApiResource, options: ListOptions): ContinueTokenBinding {
+    return {
+      caller: paging.caller,
+      cluster: access.cluster,
+      query: JSON.stringify([
+        resource.group,
+        resource.resource,
+        options.namespace ?? "",
+        options.labelSelector ?? "",
+        options.fieldSelector ?? "",
+      ]),
+    };
+  }
+
+  /**
+   * Every list, on every path, hands out only sealed continue tokens and accepts only its own:
+   * the API server's token names the next object it will read (possibly one the rules hide)
+   * and could be edited, so it never leaves the gateway as it is.
+   */
+  async function sealedList(resource: ApiResource, options: ListOptions): Promise<KubeList> {
+    const binding = tokenBinding(resource, options);
+    const given = options.continue;
+    const upstreamOptions =
+      given === undefined || given === ""
+        ? options
+        : { ...options, continue: paging.continueTokens.open(given, binding) };
+    const page = await list(resource, upstreamOptions);
+    const next = page.metadata?.continue;
+    if (next === undefined || next === "") return page;
+    return { ...page, metadata: { ...page.metadata, continue: paging.continueTokens.seal(next, binding) } };
+  }
 
   function sanitize<T>(resource: ApiResource, value: T): T {
     return sanitizeObjects(value, {
@@ -278,7 +322,7 @@ export function guardClusterAccess(access: ClusterAccess, settings: GuardSetting
     },
 
     async list(resource: ApiResource, options: ListOptions): Promise<KubeList> {
-      return sanitize(resource, await list(resource, options));
+      return sanitize(resource, await sealedList(resource, options));
     },
 
     async create(resource, object, options) {

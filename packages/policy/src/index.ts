@@ -1,7 +1,14 @@
 export { redactToolArguments } from "./argument-redaction.js";
-export { createGuard, type Guard, type GuardedTool } from "./guard.js";
+export {
+  type ContinueTokenBinding,
+  type ContinueTokenSealer,
+  type ContinueTokenSealerOptions,
+  continueTokenKeyBytes,
+  createContinueTokenSealer,
+} from "./continue-tokens.js";
+export { createGuard, type Guard, type GuardedTool, type GuardOptions } from "./guard.js";
 export type { GuardSettings } from "./guard-settings.js";
-export { guardClusterAccess } from "./guarded-cluster-access.js";
+export { type GuardedAccessPaging, guardClusterAccess } from "./guarded-cluster-access.js";
 export {
   assertNamespaceAllowed,
   effectiveAllowedNamespaces,
