@@ -16,7 +16,7 @@ import {
 import { createAccessContext } from "./access-context.js";
 import type { KubeConnection } from "./connection.js";
 import { findResource } from "./discovery.js";
-import { withoutIdentity } from "./errors.js";
+import { scrubServerText } from "./errors.js";
 import { clusterHealth } from "./health.js";
 import { execInPod, podLogs, portForwardToPod } from "./pods.js";
 import { collectionPath, objectPath, resourceLabel } from "./resource-paths.js";
@@ -187,7 +187,7 @@ export function createClusterAccess(connection: KubeConnection, options: Cluster
     return {
       allowed: status.allowed === true,
       ...(status.denied ? { denied: true } : {}),
-      ...(status.reason ? { reason: withoutIdentity(status.reason, connection.identityTerms) } : {}),
+      ...(status.reason ? { reason: scrubServerText(status.reason, connection.identityTerms) } : {}),
     };
   }
 

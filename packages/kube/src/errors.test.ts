@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gatewayErrorFrom, gatewayErrorFromResponse, type Operation, withoutIdentity } from "./errors.js";
+import { gatewayErrorFrom, gatewayErrorFromResponse, type Operation, scrubServerText } from "./errors.js";
 import { KubeHttpError, KubeTransportError } from "./transport-error.js";
 
 const listPods: Operation = {
@@ -148,7 +148,7 @@ describe("mapping a Kubernetes Status to a GatewayError", () => {
 
 describe("scrubbing identities from server text", () => {
   it("removes quoted users, groups, service accounts and the connection's known identity", () => {
-    const text = withoutIdentity(
+    const text = scrubServerText(
       'RBAC: allowed by RoleBinding "edit/web" of ClusterRole "edit" to Group "acme-dev"; User "bob" and system:serviceaccount:kube-system:default; alice@example.com',
       ["alice@example.com"],
     );
@@ -159,9 +159,56 @@ describe("scrubbing identities from server text", () => {
 
 describe("scrubbing leaves API groups alone", () => {
   it('keeps `in API group "apps"` while removing the user', () => {
-    const text = withoutIdentity(
+    const text = scrubServerText(
       'User "bob" cannot get resource "deployments" in API group "apps" in the namespace "web"',
     );
     expect(text).toBe('the user cannot get resource "deployments" in API group "apps" in the namespace "web"');
+  });
+});
+
+describe("an API server's text that embeds a stored Secret", () => {
+  // The answer kube-apiserver 1.20 gave on the fleet to a merge patch with invalid base64 in
+  // `data`: the whole stored Secret, every value in base64, in the message and in the cause.
+  const stored = Buffer.from("stored-value-written-elsewhere-42").toString("base64");
+  const dump = JSON.stringify(
+    JSON.stringify({ apiVersion: "v1", data: { bad: "!!!", stored }, kind: "Secret", metadata: { name: "app" } }),
+  );
+  const message = ` "" is invalid: patch: Invalid value: ${dump}: v1.Secret.Data: decode base64: illegal base64 data at input byte 0, error found in #10 byte of ...|!!!","stored":|..., bigger context ...|{"apiVersion":"v1","data":{"bad":"!!!","stored":"${stored}"},"kind":"Secr|...`;
+  const body = JSON.stringify({
+    kind: "Status",
+    status: "Failure",
+    message,
+    reason: "Invalid",
+    details: {
+      causes: [
+        { reason: "FieldValueInvalid", message: message.slice(message.indexOf("Invalid value")), field: "patch" },
+      ],
+    },
+    code: 422,
+  });
+  const patchSecret: Operation = {
+    cluster: "org-acme/dev",
+    verb: "patch",
+    resource: "secrets",
+    name: "app",
+    namespace: "default",
+  };
+
+  it("reaches the caller without the stored values, keeping the reason", () => {
+    const error = gatewayErrorFromResponse(422, body, patchSecret);
+    const everything = [
+      error.message,
+      error.detail ?? "",
+      ...error.causes.map((cause) => `${cause.field} ${cause.message}`),
+    ].join("\n");
+    expect(everything).not.toContain(stored);
+    expect(everything).not.toContain("stored-value");
+    expect(error.message).toContain("illegal base64 data at input byte 0");
+    expect(error.causes[0]?.field).toBe("patch");
+  });
+
+  it("reaches the caller without the stored values when the body was cut short and is no longer JSON", () => {
+    const error = gatewayErrorFromResponse(422, body.slice(0, Math.floor(body.length * 0.7)), patchSecret);
+    expect(error.message).not.toContain(stored);
   });
 });

@@ -1,4 +1,4 @@
-import { GatewayError, type GatewayErrorCause } from "@capi-mcp/core";
+import { GatewayError, type GatewayErrorCause, redactServerText } from "@capi-mcp/core";
 import { KubeHttpError, KubeTransportError } from "./transport-error.js";
 
 /** What was being done when a call failed, so the error can say it in the caller's terms. */
@@ -53,13 +53,17 @@ function escapeForPattern(text: string): string {
 }
 
 /**
- * Removes who the caller is from text the API server wrote. Authorizers phrase denials as
- * `User "alice@example.com" cannot …` and audit-style messages name groups and service accounts;
- * none of that may reach a model's context, because with impersonation it is someone else's
- * identity, and in any case the caller does not need it to act.
+ * Text the API server wrote, made fit for the caller, the audit record and the logs: every
+ * embedded object, map dump and base64 run removed (`redactServerText`: such text can hold a
+ * Secret's stored values, which the gateway cannot know), then who the caller is removed, then
+ * bounded. Every server text that leaves this package passes through here.
+ *
+ * Authorizers phrase denials as `User "alice@example.com" cannot …` and audit-style messages
+ * name groups and service accounts; none of that may reach a model's context, because with
+ * impersonation it is someone else's identity, and in any case the caller does not need it.
  */
-export function withoutIdentity(text: string, identityTerms: readonly string[] = []): string {
-  let scrubbed = text
+export function scrubServerText(text: string, identityTerms: readonly string[] = []): string {
+  let scrubbed = redactServerText(text)
     // Capitalized only: `in API group ""` names an API group, not a subject.
     .replace(/\b(User|Group|ServiceAccount)\s+"[^"]*"/g, (_match, word: string) =>
       word === "User" ? "the user" : word === "Group" ? "a group" : "a service account",
@@ -80,7 +84,7 @@ function where(operation: Operation, clusterScoped = false): string {
 
 function serverSays(status: KubeStatus | undefined, body: string, operation: Operation): string {
   const text = status?.message ?? body.trim();
-  return withoutIdentity(text.length > 0 ? text : "(no message)", operation.identityTerms);
+  return scrubServerText(text.length > 0 ? text : "(no message)", operation.identityTerms);
 }
 
 function objectText(status: KubeStatus | undefined, operation: Operation): { text: string; clusterScoped: boolean } {
@@ -107,9 +111,9 @@ const authorizerDenial = /\bcannot\s+[\w-]+\s+resource\b|\bcannot\s+[\w-]+\s+pat
 
 function causesFrom(status: KubeStatus | undefined, operation: Operation): GatewayErrorCause[] {
   return (status?.details?.causes ?? []).map((cause) => ({
-    ...(cause.field ? { field: cause.field } : {}),
+    ...(cause.field ? { field: scrubServerText(cause.field, operation.identityTerms) } : {}),
     ...(cause.reason ? { reason: cause.reason } : {}),
-    message: withoutIdentity(cause.message ?? cause.reason ?? "invalid", operation.identityTerms),
+    message: scrubServerText(cause.message ?? cause.reason ?? "invalid", operation.identityTerms),
   }));
 }
 
