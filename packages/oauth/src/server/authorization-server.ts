@@ -114,12 +114,17 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   };
   const time = () => new Date(now()).toISOString();
 
-  const metadataDocuments = createClientMetadataDocuments(options.clientMetadataDocuments, now);
+  const redirectUriRules = { allowPrivateUseSchemes: options.redirectUris?.allowPrivateUseSchemes ?? true };
+  const metadataDocuments = createClientMetadataDocuments(
+    { ...options.clientMetadataDocuments, redirectUriRules },
+    now,
+  );
   const clients = createClientRegistry({
     store,
     metadataDocuments,
     supportedScopes: scopes,
     registrationSeconds: lifetimes.clientRegistrationSeconds,
+    redirectUriRules,
     now,
   });
   const grants = createGrantService({

@@ -10,7 +10,7 @@ import { isIP, type LookupFunction } from "node:net";
 import { Agent, fetch as undiciFetch } from "undici";
 import { z } from "zod";
 import { classifyAddress } from "./address-policy.js";
-import { validateRedirectUri } from "./redirect-uri.js";
+import { type RedirectUriRules, validateRedirectUri } from "./redirect-uri.js";
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -30,6 +30,8 @@ export interface ClientMetadataDocumentOptions {
   readonly timeoutMilliseconds?: number;
   /** Cache lifetime when the response carries no max-age (default 5 minutes). */
   readonly defaultCacheSeconds?: number;
+  /** The redirect URI rules registered clients follow too (set by the authorization server). */
+  readonly redirectUriRules?: RedirectUriRules;
 }
 
 /** What the authorization server keeps from a validated document. */
@@ -147,7 +149,7 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function validateDocument(clientId: string, body: string): ClientMetadataResult {
+function validateDocument(clientId: string, body: string, redirectUriRules: RedirectUriRules): ClientMetadataResult {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -169,7 +171,7 @@ function validateDocument(clientId: string, body: string): ClientMetadataResult 
     return { ok: false, reason: `token_endpoint_auth_method "${method}" is not supported (only "none")` };
   }
   for (const uri of document.redirect_uris) {
-    const verdict = validateRedirectUri(uri);
+    const verdict = validateRedirectUri(uri, redirectUriRules);
     if (!verdict.valid) {
       return { ok: false, reason: `redirect URI ${JSON.stringify(uri)} ${verdict.reason}` };
     }
@@ -294,7 +296,7 @@ export function createClientMetadataDocuments(
       if (body === undefined) {
         return { ok: false, reason: `the document is larger than ${maxBytes} bytes` };
       }
-      const result = validateDocument(clientId, body);
+      const result = validateDocument(clientId, body, options.redirectUriRules ?? {});
       if (result.ok) {
         const seconds = cacheSecondsFrom(response.headers.get("cache-control"), defaultCacheSeconds);
         if (cache.size >= maximumCachedDocuments) {

@@ -13,7 +13,7 @@ import {
   tokenEndpointAuthMethods,
   writeRecord,
 } from "./records.js";
-import { validateRedirectUri } from "./redirect-uri.js";
+import { type RedirectUriRules, validateRedirectUri } from "./redirect-uri.js";
 
 export interface ResolvedClient {
   readonly clientId: string;
@@ -70,6 +70,7 @@ export interface ClientRegistryOptions {
   readonly metadataDocuments: ClientMetadataDocuments;
   readonly supportedScopes: readonly string[];
   readonly registrationSeconds: number;
+  readonly redirectUriRules: RedirectUriRules;
   readonly now: () => number;
 }
 
@@ -94,7 +95,7 @@ function fromRecord(record: ClientRecord): ResolvedClient {
 }
 
 export function createClientRegistry(options: ClientRegistryOptions): ClientRegistry {
-  const { store, metadataDocuments, supportedScopes, registrationSeconds, now } = options;
+  const { store, metadataDocuments, supportedScopes, registrationSeconds, redirectUriRules, now } = options;
 
   async function lookup(clientId: string): Promise<ClientLookup> {
     if (isMetadataDocumentClientId(clientId)) {
@@ -139,7 +140,7 @@ export function createClientRegistry(options: ClientRegistryOptions): ClientRegi
     }
     const metadata = parsed.data;
     for (const uri of metadata.redirect_uris) {
-      const verdict = validateRedirectUri(uri);
+      const verdict = validateRedirectUri(uri, redirectUriRules);
       if (!verdict.valid) {
         return {
           ok: false,

@@ -3,7 +3,7 @@
 // what the application gets, and warns when the approval lands on this computer's loopback,
 // where any local program could be listening (MCP 2025-11-25, CIMD security considerations).
 
-import { isLoopbackRedirect } from "./redirect-uri.js";
+import { isLoopbackRedirect, isPrivateUseSchemeRedirect } from "./redirect-uri.js";
 import { escapeHtml, htmlPage } from "./responses.js";
 
 export interface ConsentPageInput {
@@ -29,6 +29,14 @@ export function consentPage(input: ConsentPageInput): Response {
     input.clientSource === "metadata_document"
       ? `<br>Described by a document at <strong>${escapeHtml(new URL(input.clientId).host)}</strong>.`
       : "<br>Registered with this gateway by the application itself.";
+  const privateUse = isPrivateUseSchemeRedirect(input.redirectUri);
+  // A private-use scheme has no host to name: the approval goes to whichever app on the device
+  // handles the scheme.
+  const destination = privateUse ? `the application for ${redirect.protocol}` : redirect.host;
+  const privateUseWarning = privateUse
+    ? `<p class="warning">The approval is sent to an application on <strong>this device</strong> that handles <code>${escapeHtml(redirect.protocol)}</code> links.
+Allow only if you started this sign-in from that application just now: another application could have claimed the same scheme.</p>`
+    : "";
   const loopbackWarning = isLoopbackRedirect(input.redirectUri)
     ? `<p class="warning">The approval is sent to a program on <strong>this computer</strong> (${escapeHtml(redirect.host)}).
 Allow only if you started this sign-in from an application on this computer just now: any local program could have asked in its name.</p>`
@@ -39,12 +47,12 @@ Allow only if you started this sign-in from an application on this computer just
 <dt>Application</dt>
 <dd>${escapeHtml(name)} <small>(the name the application gives itself; it is not verified)</small><br>Client id: <code>${escapeHtml(input.clientId)}</code>${publisher}</dd>
 <dt>Sends your approval to</dt>
-<dd><strong>${escapeHtml(redirect.host)}</strong> — <code>${escapeHtml(input.redirectUri)}</code></dd>
+<dd><strong>${escapeHtml(destination)}</strong> — <code>${escapeHtml(input.redirectUri)}</code></dd>
 <dt>What it gets</dt>
 <dd>It can act as you on the Kubernetes clusters you can reach through ${escapeHtml(input.serviceName)}, with your permissions there, until you sign out or revoke it.
 Scopes: ${input.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(" ")}</dd>
 </dl>
-${loopbackWarning}
+${loopbackWarning}${privateUseWarning}
 <form method="post" action="/oauth/consent">
 <input type="hidden" name="consent_id" value="${escapeHtml(input.consentId)}">
 <input type="hidden" name="csrf_token" value="${escapeHtml(input.csrfToken)}">
@@ -55,7 +63,9 @@ ${loopbackWarning}
     status: 200,
     title: `Allow ${name}?`,
     bodyHtml,
-    formTargets: [redirect.origin],
+    // The consent answer is a redirect after a form post, so CSP form-action must allow its
+    // target: the origin, or for a private-use scheme (whose origin is "null") the scheme itself.
+    formTargets: [privateUse ? redirect.protocol : redirect.origin],
     headers: { "set-cookie": input.cookie },
   });
 }

@@ -5,6 +5,7 @@ import type { Context, Hono } from "hono";
 import type { TokenStore, UpstreamProvider, UpstreamTokens } from "../contracts.js";
 import type { ClientMetadataDocumentOptions } from "./client-metadata-document.js";
 import type { TokenBucketSettings } from "./rate-limiter.js";
+import type { RedirectUriRules } from "./redirect-uri.js";
 
 export interface AuthorizationServerLifetimes {
   /** Authorization codes (default 60 s). */
@@ -49,6 +50,8 @@ export interface AuthorizationServerOptions {
     readonly allowPublic: boolean;
   };
   readonly clientMetadataDocuments: ClientMetadataDocumentOptions;
+  /** Which redirect URIs clients may register or declare (private-use schemes are accepted by default). */
+  readonly redirectUris?: RedirectUriRules;
   /** Scopes this server issues (e.g. `["mcp"]`). */
   readonly scopes: readonly string[];
   /** Scopes an access token needs at the MCP endpoint (default: all of `scopes`). */
