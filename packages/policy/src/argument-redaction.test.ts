@@ -28,31 +28,63 @@ describe("redactArguments", () => {
     expect(args.manifest.data.password).toBe("aHVudGVyMg==");
   });
 
-  it("parses a JSON manifest string naming a Secret and redacts its values", () => {
-    const manifest = JSON.stringify({ kind: "Secret", metadata: { name: "db" }, stringData: { token: "abc" } });
-    const redacted = guard.redactArguments("k8s_apply_resource", { manifest });
-    expect(JSON.parse(redacted.manifest as string)).toEqual({
+  it("records no manifest text at all: a manifest still text when redacted was not parsed", () => {
+    for (const manifest of [
+      JSON.stringify({ kind: "Secret", metadata: { name: "db" }, stringData: { token: "abc" } }),
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  token: abc\n",
+      "kind: ConfigMap\ndata:\n  mode: fast\n",
+    ]) {
+      const redacted = guard.redactArguments("k8s_apply_resource", { manifest });
+      expect(redacted.manifest).toBe(
+        `<not recorded: manifest text that was not parsed, ${Buffer.byteLength(manifest)} bytes>`,
+      );
+    }
+  });
+
+  it.each(["Secret", "secret", "SECRET", "sEcReT", "secrets", " Secret "])(
+    "treats kind %j as a Secret, keeping only keys and sizes",
+    (kind) => {
+      const redacted = guard.redactArguments("k8s_create_resource", {
+        manifest: {
+          apiVersion: "v1",
+          kind,
+          metadata: { name: "db" },
+          stringData: { token: "abc" },
+          data: { k: "dg==" },
+        },
+      });
+      expect(redacted.manifest).toEqual({
+        apiVersion: "v1",
+        kind,
+        metadata: { name: "db" },
+        stringData: { token: "<redacted: 3 bytes>" },
+        data: { k: "<redacted: 1 bytes>" },
+      });
+    },
+  );
+
+  it("replaces every field of a Secret that could hold a value, not only data and stringData", () => {
+    const redacted = guard.redactArguments("k8s_apply_resource", {
+      manifest: {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "db" },
+        type: "Opaque",
+        "<<": { stringData: { token: "abc" } },
+        strngData: { token: "abc" },
+      },
+    });
+    expect(redacted.manifest).toEqual({
+      apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "db" },
-      stringData: { token: "<redacted: 3 bytes>" },
+      type: "Opaque",
+      "<<": `<redacted: ${JSON.stringify({ stringData: { token: "abc" } }).length} bytes>`,
+      strngData: `<redacted: ${JSON.stringify({ token: "abc" }).length} bytes>`,
     });
   });
 
-  it("replaces a YAML manifest naming a Secret as a whole, since it cannot be parsed here", () => {
-    const manifest = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  token: abc\n";
-    const redacted = guard.redactArguments("k8s_apply_resource", { manifest });
-    expect(redacted.manifest).toBe(`<redacted: text naming a Secret, ${manifest.length} bytes>`);
-  });
-
-  it("keeps a manifest string of another kind as it is", () => {
-    const manifest = "kind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n";
-    expect(guard.redactArguments("k8s_apply_resource", { manifest })).toEqual({ manifest });
-    expect(guard.redactArguments("k8s_apply_resource", { manifest: "kind: SecretStore\n" })).toEqual({
-      manifest: "kind: SecretStore\n",
-    });
-  });
-
-  it.each(["secret", "secrets", "Secret", "secrets.v1"])(
+  it.each(["secret", "secrets", "Secret", "SECRETS", "secrets.v1"])(
     "replaces the patch body when the resource is %s",
     (resource) => {
       const patch = { data: { password: "bmV3" } };

@@ -7,6 +7,24 @@ export const lastAppliedConfigurationAnnotation = "kubectl.kubernetes.io/last-ap
 /** The fields of a Secret whose values are secret; their keys are not. */
 const secretValueFields = ["data", "stringData"] as const;
 
+/**
+ * The fields of a Secret that hold no value and are kept as they are. Every other field is
+ * replaced: a value tucked under a field the API server drops (a typo, a YAML `<<` key) is still
+ * a value the caller meant to keep secret, and an audit record must not hold it.
+ */
+const secretFieldsWithoutValues = new Set(["apiVersion", "kind", "metadata", "type", "immutable"]);
+
+// `Secret`, `secret`, `SECRET`, `secrets`, `secrets.v1`: every spelling the gateway's resource
+// resolution accepts for the core Secret type, or the API server might. A CRD whose kind starts
+// with `secrets.` is caught too, which only costs an answer some detail.
+const secretKindName = /^secrets?(\.|$)/i;
+const secretListKindName = /^secretlist$/i;
+
+/** Whether a `kind` (or a resource name) names Secrets, in any case. */
+export function namesSecret(kind: unknown): boolean {
+  return typeof kind === "string" && secretKindName.test(kind.trim());
+}
+
 export interface SanitizeOptions {
   /** Replace the values of Secrets' `data` and `stringData`. */
   readonly redactSecretValues: boolean;
@@ -34,6 +52,16 @@ function decodedByteLength(field: (typeof secretValueFields)[number], value: unk
   // workload would read, which is what a person checking "is it empty?" needs.
   if (field === "data" && base64Text.test(value)) return Buffer.from(value, "base64").byteLength;
   return Buffer.byteLength(value, "utf8");
+}
+
+function byteLengthOf(value: unknown): number | undefined {
+  if (typeof value === "string") return Buffer.byteLength(value, "utf8");
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? undefined : Buffer.byteLength(text, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 function redactValues(field: (typeof secretValueFields)[number], values: unknown): unknown {
@@ -67,16 +95,18 @@ function sanitize(value: unknown, options: SanitizeOptions, assumeSecret: boolea
   if (depth > maximumDepth) return redactionMarker(undefined);
   if (Array.isArray(value)) return value.map((item) => sanitize(item, options, false, depth + 1));
   if (!isRecord(value)) return value;
-  const isSecret = value.kind === "Secret" || (assumeSecret && value.kind === undefined);
+  const isSecret = namesSecret(value.kind) || (assumeSecret && value.kind === undefined);
   // A list's items inherit the hint: a SecretList (or a list asked for as secrets) holds Secrets.
-  const itemsAreSecrets = assumeSecret || value.kind === "SecretList";
+  const itemsAreSecrets =
+    assumeSecret || (typeof value.kind === "string" && secretListKindName.test(value.kind.trim()));
+  const redactsValues = isSecret && options.redactSecretValues;
   const copy: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     if (key === "metadata") copy[key] = sanitize(withoutLastApplied(field), options, false, depth + 1);
-    else if (key === "items" && Array.isArray(field))
+    else if (key === "items" && Array.isArray(field) && !redactsValues)
       copy[key] = field.map((item) => sanitize(item, options, itemsAreSecrets, depth + 1));
-    else if (isSecret && options.redactSecretValues && (key === "data" || key === "stringData"))
-      copy[key] = redactValues(key, field);
+    else if (redactsValues && (key === "data" || key === "stringData")) copy[key] = redactValues(key, field);
+    else if (redactsValues && !secretFieldsWithoutValues.has(key)) copy[key] = redactionMarker(byteLengthOf(field));
     else copy[key] = sanitize(field, options, false, depth + 1);
   }
   return copy;
