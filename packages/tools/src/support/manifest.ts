@@ -2,8 +2,21 @@ import { type ApiResource, type ClusterAccess, GatewayError, type KubeObject } f
 import { parseAllDocuments } from "yaml";
 import { z } from "zod";
 
+/**
+ * A manifest argument. Text is parsed here, by the schema, so that the parsed input is the
+ * object that will be sent: the audit record is redacted from that object (a Secret is a Secret
+ * however its text spells `kind`), never from the text. A text that does not parse fails the
+ * call with the parser's reason (a `GatewayError` thrown from the transform passes through zod).
+ */
 export const manifestField = z
-  .union([z.record(z.string(), z.unknown()), z.string().min(1).max(1_048_576)])
+  .union([
+    z.record(z.string(), z.unknown()),
+    z
+      .string()
+      .min(1)
+      .max(1_048_576)
+      .transform((text) => parseText(text)),
+  ])
   .describe("ONE Kubernetes object: a JSON object, or its YAML/JSON text. Needs apiVersion, kind and metadata.name.");
 
 function isRecord(value: unknown): value is Record<string, unknown> {
