@@ -1,5 +1,6 @@
 export { type AuditSinkOptions, createAuditSink } from "./audit-sink.js";
 export { type ClientPoolEvent, type ClientPoolMetrics, createClientPoolMetrics } from "./client-pool-metrics.js";
+export { createOAuthMetrics, type OAuthMetrics, type TokenStoreDecryptionFailureReason } from "./oauth-metrics.js";
 export {
   attributeNames,
   executeToolOperation,
@@ -8,6 +9,12 @@ export {
   otherErrorType,
   toolsCallMethod,
 } from "./semantic-conventions.js";
+export {
+  createSessionMetrics,
+  type SessionEvent,
+  type SessionEventReason,
+  type SessionMetrics,
+} from "./session-metrics.js";
 export {
   createToolTelemetry,
   instrumentationScope,
