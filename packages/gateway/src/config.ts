@@ -7,6 +7,7 @@ import path from "node:path";
 import { GatewayError, guardedOperations } from "@capi-mcp/core";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { parseCidr } from "./client-address.js";
 
 type OptionKind = "string" | "boolean" | "number" | "list" | "duration";
 
@@ -133,6 +134,31 @@ export const optionSpecs = {
     flag: "allow-public-registration",
     kind: "boolean",
     description: "let any client register without a registration token",
+  },
+  allowPrivateUseRedirectSchemes: {
+    flag: "allow-private-use-redirect-schemes",
+    kind: "boolean",
+    description: "accept reverse-domain private-use redirect URIs such as com.example.app:/callback (default true)",
+  },
+  maxRegisteredClients: {
+    flag: "max-registered-clients",
+    kind: "number",
+    description: "most dynamically registered clients kept at once; more registrations get 503 (default 5000)",
+  },
+  unusedClientLifetime: {
+    flag: "unused-client-lifetime",
+    kind: "duration",
+    description: "how long a registered client that has never completed a sign-in is kept (default 1h)",
+  },
+  trustedProxies: {
+    flag: "trusted-proxies",
+    kind: "list",
+    description: "CIDRs of reverse proxies whose forwarding header names the client address (default: none)",
+  },
+  clientAddressHeader: {
+    flag: "client-address-header",
+    kind: "string",
+    description: "header trusted proxies set: x-forwarded-for (default) or forwarded",
   },
   tokenStore: { flag: "token-store", kind: "string", description: "memory (one replica) or redis (several)" },
   redisUrl: { flag: "redis-url", kind: "string", description: "redis:// or rediss:// URL, without a password" },
@@ -280,6 +306,22 @@ export const configSchema = z
     oauthScopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, "expected scope tokens")).optional(),
     registrationTokenFile: z.string().min(1).optional(),
     allowPublicRegistration: z.boolean().default(false),
+    allowPrivateUseRedirectSchemes: z.boolean().default(true),
+    maxRegisteredClients: z.number().int().min(1).max(1_000_000).default(5000),
+    unusedClientLifetime: z
+      .number()
+      .int()
+      .min(60_000)
+      .max(30 * 86_400_000)
+      .default(3_600_000),
+    trustedProxies: z
+      .array(
+        z.string().refine((value) => parseCidr(value) !== undefined, {
+          message: "expected CIDRs such as 10.0.0.0/8 or fd00::/8",
+        }),
+      )
+      .default([]),
+    clientAddressHeader: z.enum(["x-forwarded-for", "forwarded"]).default("x-forwarded-for"),
     tokenStore: z.enum(["memory", "redis"]).default("memory"),
     redisUrl: z
       .string()

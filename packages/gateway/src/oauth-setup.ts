@@ -3,7 +3,7 @@
 // and only here.
 import { readFileSync } from "node:fs";
 import type { AuditSink } from "@capi-mcp/core";
-import { GatewayError } from "@capi-mcp/core";
+import { GatewayError, isGatewayError } from "@capi-mcp/core";
 import {
   type AuthorizationServer,
   createAuthorizationServer,
@@ -17,8 +17,11 @@ import {
   type OpenIdUpstreamProvider,
   principalFromClaims,
   type TokenStore,
+  type TokenStoreTamperEvent,
 } from "@capi-mcp/oauth";
-import type { Context } from "hono";
+import { createOAuthMetrics, type OAuthMetrics } from "@capi-mcp/telemetry";
+import type { Logger } from "pino";
+import { createClientAddressResolver, peerAddressOf } from "./client-address.js";
 import type { GatewayConfig } from "./config.js";
 
 export interface OAuthSetup {
@@ -26,6 +29,13 @@ export interface OAuthSetup {
   readonly upstream: OpenIdUpstreamProvider;
   readonly store: TokenStore;
   close(): Promise<void>;
+}
+
+/** Where the OAuth side reports what only an operator should see: the log and the metrics. */
+export interface OAuthObservers {
+  readonly logger: Logger;
+  /** Default: instruments on the global OpenTelemetry meter. */
+  readonly metrics?: OAuthMetrics;
 }
 
 function readSecretFile(file: string, flag: string): string {
@@ -41,7 +51,10 @@ function readSecretFile(file: string, flag: string): string {
   return secret;
 }
 
-async function createStore(config: GatewayConfig): Promise<TokenStore> {
+async function createStore(
+  config: GatewayConfig,
+  onTamper: (event: TokenStoreTamperEvent) => void,
+): Promise<TokenStore> {
   let store: TokenStore;
   if (config.tokenStore === "redis") {
     const url = new URL(config.redisUrl ?? "");
@@ -51,7 +64,7 @@ async function createStore(config: GatewayConfig): Promise<TokenStore> {
     store = createMemoryTokenStore();
   }
   if (config.tokenEncryptionKeyFile)
-    store = createEncryptedTokenStore(store, loadTokenEncryptionKey(config.tokenEncryptionKeyFile));
+    store = createEncryptedTokenStore(store, loadTokenEncryptionKey(config.tokenEncryptionKeyFile), { onTamper });
   return store;
 }
 
@@ -94,13 +107,19 @@ function upstreamSettings(config: GatewayConfig): {
   }
 }
 
-/** The caller's address as the Node server saw it; no proxy header is trusted. */
-function socketAddress(context: Context): string | undefined {
-  const incoming = (context.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress;
+/** What an unexpected failure may tell the log: its code and operator detail, never a value it carried. */
+function describeFailure(error: unknown): Record<string, unknown> {
+  if (isGatewayError(error)) return { code: error.code, error: error.message, detail: error.detail };
+  return { error: error instanceof Error ? error.message : String(error) };
 }
 
-export async function createOAuthSetup(config: GatewayConfig, audit: AuditSink): Promise<OAuthSetup> {
+export async function createOAuthSetup(
+  config: GatewayConfig,
+  audit: AuditSink,
+  observers: OAuthObservers,
+): Promise<OAuthSetup> {
+  const { logger } = observers;
+  const metrics = observers.metrics ?? createOAuthMetrics();
   const baseUrl = new URL(config.oauthBaseUrl ?? "").origin;
   const registrationToken = config.registrationTokenFile
     ? readSecretFile(config.registrationTokenFile, "registration-token-file")
@@ -111,7 +130,18 @@ export async function createOAuthSetup(config: GatewayConfig, audit: AuditSink):
     groupMappings: config.groupMappingsFile ? await loadGroupMappings(config.groupMappingsFile) : {},
   };
   const settings = upstreamSettings(config);
-  const store = await createStore(config);
+  // The store key is a hash (or an opaque id), never a token, and the value is never passed on.
+  const store = await createStore(config, (event) => {
+    logger.warn(
+      { event: "token_store_decryption_failed", key: event.key, reason: event.reason },
+      "a stored token record failed to decrypt and was treated as absent",
+    );
+    metrics.recordDecryptionFailure(event.reason);
+  });
+  const resolveClientAddress = createClientAddressResolver({
+    trustedProxies: config.trustedProxies,
+    header: config.clientAddressHeader,
+  });
   let upstream: OpenIdUpstreamProvider;
   try {
     upstream = await createUpstreamProvider({
@@ -134,9 +164,11 @@ export async function createOAuthSetup(config: GatewayConfig, audit: AuditSink):
       allowPublic: config.allowPublicRegistration,
     },
     clientMetadataDocuments: { allowPrivateAddresses: false },
+    redirectUris: { allowPrivateUseSchemes: config.allowPrivateUseRedirectSchemes },
     scopes: ["mcp"],
-    clientAddress: socketAddress,
+    clientAddress: (context) => resolveClientAddress(peerAddressOf(context), context.req.raw.headers),
     onEvent: (event) => audit.recordAuthorization(event),
+    onUnexpectedError: (error) => logger.error(describeFailure(error), "OAuth request failed"),
   });
   return {
     server,

@@ -124,7 +124,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
 
   const { host, port } = splitHostPort(config.httpAddr);
   // With OAuth, every call acts as the logged-in user: impersonated, or with their own ID token.
-  const oauth: OAuthSetup | undefined = config.enableOauth ? await createOAuthSetup(config, audit) : undefined;
+  const oauth: OAuthSetup | undefined = config.enableOauth
+    ? await createOAuthSetup(config, audit, { logger })
+    : undefined;
   const handler = createStreamableHttpHandler(dependencies, { maxRequestBodyBytes: maxBodyBytes });
   const listenerHosts = defaultAllowedHosts(host, port);
   const app = createHttpApp({
