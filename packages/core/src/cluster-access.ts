@@ -102,6 +102,8 @@ export interface PortForwardHandle {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** Connections being forwarded right now: a forward in use is not idle. */
+  readonly activeConnections?: () => number;
   close(): Promise<void>;
 }
 

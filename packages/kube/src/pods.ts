@@ -332,6 +332,7 @@ export async function portForwardToPod(
     remotePort: request.port,
     localAddress,
     localPort: port,
+    activeConnections: () => sockets.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
