@@ -14,6 +14,16 @@ export interface TokenStore {
   /** Adds a member to a set that lives for ttlSeconds (refresh-token families, user grants). */
   addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
   members(key: string): Promise<string[]>;
+  /**
+   * Adds a member to a bounded set in which each member has its own lifetime (a registration
+   * cap, say). When the set already holds `limit` live members and `member` is not among them,
+   * nothing changes and the answer is false. Re-adding a member replaces its lifetime. Checking
+   * and adding are one atomic step, across replicas too.
+   */
+  addToBoundedSet(key: string, member: string, limit: number, ttlSeconds: number): Promise<boolean>;
+  removeFromBoundedSet(key: string, member: string): Promise<void>;
+  /** How many live members a bounded set holds. */
+  boundedSetSize(key: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -38,7 +38,7 @@ const base64UrlPattern = /^[A-Za-z0-9_-]*$/;
  *
  * Set members are stored in the clear: they are token ids that callers already hash, they must be
  * comparable by the inner store (SADD de-duplicates), and encrypting them with random IVs would
- * defeat that. Keys are in the clear for the same reason.
+ * defeat that. Keys are in the clear for the same reason; so are bounded-set members.
  *
  * Random 96-bit IVs keep GCM safe for about 2^32 encryptions under one key; rotate the key long
  * before (rotation makes existing entries unreadable: users log in again). The version byte
@@ -89,6 +89,15 @@ export function createEncryptedTokenStore(
     },
     async members(storeKey) {
       return await inner.members(storeKey);
+    },
+    async addToBoundedSet(storeKey, member, limit, ttlSeconds) {
+      return await inner.addToBoundedSet(storeKey, member, limit, ttlSeconds);
+    },
+    async removeFromBoundedSet(storeKey, member) {
+      await inner.removeFromBoundedSet(storeKey, member);
+    },
+    async boundedSetSize(storeKey) {
+      return await inner.boundedSetSize(storeKey);
     },
     async close() {
       await inner.close();

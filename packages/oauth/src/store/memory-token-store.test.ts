@@ -93,6 +93,20 @@ describe("the memory token store's clock and bounds", () => {
     expect(await store.members("family:g")).toEqual(["token:d"]);
   });
 
+  it("counts bounded-set members towards the limit and gives their room back when they expire or leave", async () => {
+    const clock = fakeClock();
+    const store = createMemoryTokenStore({ maxEntries: 3, now: clock.now });
+    expect(await store.addToBoundedSet("clients", "a", 10, 1)).toBe(true);
+    expect(await store.addToBoundedSet("clients", "b", 10, 60)).toBe(true);
+    await store.set("token:a", "1", 60);
+    await expect(store.set("token:b", "2", 60)).rejects.toMatchObject({ code: "unavailable" });
+    clock.advance(1000);
+    await store.set("token:b", "2", 60);
+    await store.removeFromBoundedSet("clients", "b");
+    await store.set("token:c", "3", 60);
+    expect(await store.get("token:c")).toBe("3");
+  });
+
   it("refuses a limit that is not a positive integer", () => {
     for (const maxEntries of [0, -1, 1.5, Number.NaN]) {
       expect(() => createMemoryTokenStore({ maxEntries })).toThrow(expect.objectContaining({ code: "invalid_input" }));

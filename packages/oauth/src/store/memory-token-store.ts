@@ -26,7 +26,14 @@ interface SetEntry {
   expiresAt: number;
 }
 
-type Entry = ValueEntry | SetEntry;
+interface BoundedSetEntry {
+  readonly kind: "bounded-set";
+  /** Member → when it expires (ms). */
+  readonly members: Map<string, number>;
+  expiresAt: number;
+}
+
+type Entry = ValueEntry | SetEntry | BoundedSetEntry;
 
 function weightOf(entry: Entry): number {
   return entry.kind === "value" ? 1 : entry.members.size;
@@ -77,15 +84,45 @@ export function createMemoryTokenStore(options: MemoryTokenStoreOptions = {}): T
     return entry;
   }
 
+  /** The bounded set under key with its expired members dropped, or undefined when there is none. */
+  function liveBoundedSet(key: string, wrongKind: string): BoundedSetEntry | undefined {
+    const entry = liveEntry(key);
+    if (entry === undefined) {
+      return undefined;
+    }
+    if (entry.kind !== "bounded-set") {
+      throw wrongKindError(wrongKind);
+    }
+    const instant = now();
+    for (const [member, expiresAt] of entry.members) {
+      if (instant >= expiresAt) {
+        entry.members.delete(member);
+        heldEntries -= 1;
+      }
+    }
+    return entry;
+  }
+
   function sweep(): void {
     const instant = now();
     let earliest = Number.POSITIVE_INFINITY;
     for (const [key, entry] of entries) {
       if (instant >= entry.expiresAt) {
         remove(key, entry);
-      } else {
-        earliest = Math.min(earliest, entry.expiresAt);
+        continue;
       }
+      if (entry.kind === "bounded-set") {
+        // Members expire one by one, not with their set: each gives its room back when it does.
+        for (const [member, expiresAt] of entry.members) {
+          if (instant >= expiresAt) {
+            entry.members.delete(member);
+            heldEntries -= 1;
+          } else {
+            earliest = Math.min(earliest, expiresAt);
+          }
+        }
+      }
+      earliest = Math.min(earliest, entry.expiresAt);
     }
     nextExpiryAt = earliest;
   }
@@ -193,6 +230,50 @@ export function createMemoryTokenStore(options: MemoryTokenStoreOptions = {}): T
         throw wrongKindError("members of a value");
       }
       return [...entry.members];
+    },
+
+    async addToBoundedSet(key, member, limit, ttlSeconds) {
+      assertOpen();
+      const lifetime = wholeSeconds(ttlSeconds);
+      const set = liveBoundedSet(key, "addToBoundedSet on another kind");
+      const known = set?.members.has(member) ?? false;
+      if (!known && (set?.members.size ?? 0) >= limit) {
+        return false;
+      }
+      if (!known) {
+        makeRoom(1);
+      }
+      const expiresAt = now() + lifetime * 1000;
+      // makeRoom may have swept; a live set is still there, so look it up again.
+      const entry = liveBoundedSet(key, "addToBoundedSet on another kind") ?? {
+        kind: "bounded-set" as const,
+        members: new Map<string, number>(),
+        expiresAt,
+      };
+      if (!entry.members.has(member)) {
+        heldEntries += 1;
+      }
+      entry.members.set(member, expiresAt);
+      entry.expiresAt = Math.max(...entry.members.values());
+      entries.set(key, entry);
+      noteExpiry(expiresAt);
+      return true;
+    },
+
+    async removeFromBoundedSet(key, member) {
+      assertOpen();
+      const set = liveBoundedSet(key, "removeFromBoundedSet on another kind");
+      if (set?.members.delete(member)) {
+        heldEntries -= 1;
+        if (set.members.size === 0) {
+          entries.delete(key);
+        }
+      }
+    },
+
+    async boundedSetSize(key) {
+      assertOpen();
+      return liveBoundedSet(key, "boundedSetSize of another kind")?.members.size ?? 0;
     },
 
     async close() {

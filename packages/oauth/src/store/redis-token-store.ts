@@ -31,6 +31,28 @@ end
 return 1
 `;
 
+// A bounded set is a sorted set scored by each member's expiry (ms, on Redis's own clock, so
+// replicas with skewed clocks agree). Dropping the expired, counting, and adding happen in one
+// script: two replicas cannot both take the last place. The key lives as long as its
+// longest-lived member.
+const dropExpiredMembers = `
+local clock = redis.call("TIME")
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
+`;
+const addToBoundedSetScript = `${dropExpiredMembers}
+if redis.call("ZSCORE", KEYS[1], ARGV[1]) == false and redis.call("ZCARD", KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call("ZADD", KEYS[1], now + tonumber(ARGV[3]) * 1000, ARGV[1])
+local last = redis.call("ZRANGE", KEYS[1], -1, -1, "WITHSCORES")
+redis.call("PEXPIREAT", KEYS[1], last[2])
+return 1
+`;
+const boundedSetSizeScript = `${dropExpiredMembers}
+return redis.call("ZCARD", KEYS[1])
+`;
+
 interface ParsedUrl {
   readonly connection: RedisOptions;
   /** Every spelling of the password (and the whole URL) that could appear in an error text. */
@@ -126,6 +148,19 @@ export async function createRedisTokenStore(options: RedisTokenStoreOptions): Pr
     },
     async members(key) {
       return await run("SMEMBERS", () => client.smembers(prefix + key));
+    },
+    async addToBoundedSet(key, member, limit, ttlSeconds) {
+      const lifetime = wholeSeconds(ttlSeconds);
+      const added = await run("ZADD", () =>
+        client.eval(addToBoundedSetScript, 1, prefix + key, member, limit, lifetime),
+      );
+      return added === 1;
+    },
+    async removeFromBoundedSet(key, member) {
+      await run("ZREM", () => client.zrem(prefix + key, member));
+    },
+    async boundedSetSize(key) {
+      return Number(await run("ZCARD", () => client.eval(boundedSetSizeScript, 1, prefix + key)));
     },
     async close() {
       if (closed) {

@@ -22,6 +22,18 @@ export function createMemoryTokenStore(now: () => number): MemoryTokenStore {
     return entry;
   }
 
+  const boundedSets = new Map<string, Map<string, number>>();
+  function liveBounded(key: string): Map<string, number> {
+    const set = boundedSets.get(key) ?? new Map<string, number>();
+    boundedSets.set(key, set);
+    for (const [member, expiresAt] of set) {
+      if (expiresAt <= now()) {
+        set.delete(member);
+      }
+    }
+    return set;
+  }
+
   return {
     operations,
     async set(key, value, ttlSeconds) {
@@ -51,6 +63,20 @@ export function createMemoryTokenStore(now: () => number): MemoryTokenStore {
     async members(key) {
       return [...(live(sets, key)?.members ?? [])];
     },
+    async addToBoundedSet(key, member, limit, ttlSeconds) {
+      const set = liveBounded(key);
+      if (!set.has(member) && set.size >= limit) {
+        return false;
+      }
+      set.set(member, now() + ttlSeconds * 1000);
+      return true;
+    },
+    async removeFromBoundedSet(key, member) {
+      liveBounded(key).delete(member);
+    },
+    async boundedSetSize(key) {
+      return liveBounded(key).size;
+    },
     async close() {
       values.clear();
       sets.clear();
@@ -59,6 +85,7 @@ export function createMemoryTokenStore(now: () => number): MemoryTokenStore {
       return [
         ...[...values].flatMap(([key, entry]) => [key, entry.value]),
         ...[...sets].flatMap(([key, entry]) => [key, ...entry.members]),
+        ...[...boundedSets].flatMap(([key, set]) => [key, ...set.keys()]),
       ];
     },
   };

@@ -154,6 +154,47 @@ export function describeTokenStoreBehaviour(title: string, open: () => Promise<T
       expect(await store.members("family:f")).toEqual(["token:a"]);
     });
 
+    it("admits members to a bounded set up to its limit, then refuses newcomers but renews members", async () => {
+      const { store } = await setUp();
+      expect(await store.addToBoundedSet("clients", "a", 2, 60)).toBe(true);
+      expect(await store.addToBoundedSet("clients", "b", 2, 60)).toBe(true);
+      expect(await store.addToBoundedSet("clients", "c", 2, 60)).toBe(false);
+      expect(await store.addToBoundedSet("clients", "a", 2, 120)).toBe(true);
+      expect(await store.boundedSetSize("clients")).toBe(2);
+      await store.removeFromBoundedSet("clients", "b");
+      expect(await store.boundedSetSize("clients")).toBe(1);
+      expect(await store.addToBoundedSet("clients", "c", 2, 60)).toBe(true);
+      expect(await store.boundedSetSize("missing")).toBe(0);
+    });
+
+    it("frees a bounded set's place when that member's own lifetime has passed", async () => {
+      const { store, elapse } = await setUp();
+      expect(await store.addToBoundedSet("clients", "short", 2, 1)).toBe(true);
+      expect(await store.addToBoundedSet("clients", "long", 2, 30)).toBe(true);
+      expect(await store.addToBoundedSet("clients", "late", 2, 30)).toBe(false);
+      await elapse(1);
+      expect(await store.boundedSetSize("clients")).toBe(1);
+      expect(await store.addToBoundedSet("clients", "late", 2, 30)).toBe(true);
+      expect(await store.addToBoundedSet("clients", "later", 2, 30)).toBe(false);
+    });
+
+    it("keeps a renewed member for its new lifetime, not its first", async () => {
+      const { store, elapse } = await setUp();
+      await store.addToBoundedSet("clients", "a", 5, 1);
+      await store.addToBoundedSet("clients", "a", 5, 30);
+      await elapse(1);
+      expect(await store.boundedSetSize("clients")).toBe(1);
+    });
+
+    it("lets exactly the limit in when many add to a bounded set at once", async () => {
+      const { store } = await setUp();
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, index) => store.addToBoundedSet("clients", `m${index}`, 7, 60)),
+      );
+      expect(answers.filter(Boolean)).toHaveLength(7);
+      expect(await store.boundedSetSize("clients")).toBe(7);
+    });
+
     it("fails every call as unavailable once closed", async () => {
       const { store } = await setUp();
       await store.set("token:a", "v", 60);
