@@ -51,6 +51,9 @@ function readSecretFile(file: string, flag: string): string {
   return secret;
 }
 
+/** What the memory store holds for sign-ins, codes, tokens and consents, registrations aside. */
+const memoryStoreEntries = 50_000;
+
 async function createStore(
   config: GatewayConfig,
   onTamper: (event: TokenStoreTamperEvent) => void,
@@ -61,7 +64,9 @@ async function createStore(
     if (config.redisPasswordFile) url.password = readSecretFile(config.redisPasswordFile, "redis-password-file");
     store = await createRedisTokenStore({ url: url.href, keyPrefix: "capi-mcp:" });
   } else {
-    store = createMemoryTokenStore();
+    // Room for every registration the cap allows (a record and a place each) on top of the
+    // store's own bound, so registrations can never crowd out sign-in and refresh state.
+    store = createMemoryTokenStore({ maxEntries: memoryStoreEntries + 2 * config.maxRegisteredClients });
   }
   if (config.tokenEncryptionKeyFile)
     store = createEncryptedTokenStore(store, loadTokenEncryptionKey(config.tokenEncryptionKeyFile), { onTamper });
@@ -138,6 +143,8 @@ export async function createOAuthSetup(
     );
     metrics.recordDecryptionFailure(event.reason);
   });
+  let lastCapacityLog = Number.NEGATIVE_INFINITY;
+  let refusedSinceLog = 0;
   const resolveClientAddress = createClientAddressResolver({
     trustedProxies: config.trustedProxies,
     header: config.clientAddressHeader,
@@ -162,12 +169,34 @@ export async function createOAuthSetup(
     registration: {
       ...(registrationToken ? { accessToken: registrationToken } : {}),
       allowPublic: config.allowPublicRegistration,
+      maxClients: config.maxRegisteredClients,
     },
+    lifetimes: { unusedClientRegistrationSeconds: config.unusedClientLifetime / 1000 },
     clientMetadataDocuments: { allowPrivateAddresses: false },
     redirectUris: { allowPrivateUseSchemes: config.allowPrivateUseRedirectSchemes },
     scopes: ["mcp"],
     clientAddress: (context) => resolveClientAddress(peerAddressOf(context), context.req.raw.headers),
-    onEvent: (event) => audit.recordAuthorization(event),
+    onEvent: (event) => {
+      audit.recordAuthorization(event);
+      if (event.type === "registration_refused" && event.code === "capacity") {
+        metrics.recordRegistrationRefused("capacity");
+        // A flood is exactly when this fires: the metric counts each one, the log says it once a minute.
+        const instant = Date.now();
+        refusedSinceLog += 1;
+        if (instant - lastCapacityLog >= 60_000) {
+          logger.warn(
+            {
+              event: "registration_capacity_reached",
+              maxRegisteredClients: config.maxRegisteredClients,
+              refused: refusedSinceLog,
+            },
+            "client registrations refused: the registered client cap is reached",
+          );
+          lastCapacityLog = instant;
+          refusedSinceLog = 0;
+        }
+      }
+    },
     onUnexpectedError: (error) => logger.error(describeFailure(error), "OAuth request failed"),
   });
   return {

@@ -2,6 +2,7 @@
 // check for the MCP endpoint. Users log in upstream (Dex, Google, any OpenID provider) through an
 // UpstreamProvider; MCP clients only ever see this server's codes and opaque tokens, never the
 // upstream's (MCP 2025-11-25 authorization; RFC 9728, 8414, 8707, 7591, 7636, 7009).
+import { isGatewayError } from "@capi-mcp/core";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
@@ -34,7 +35,10 @@ export const defaultLifetimes: AuthorizationServerLifetimes = {
   consentSeconds: 30 * 24 * 60 * 60,
   pendingLoginSeconds: 10 * 60,
   clientRegistrationSeconds: 180 * 24 * 60 * 60,
+  unusedClientRegistrationSeconds: 60 * 60,
 };
+
+export const defaultMaxRegisteredClients = 5000;
 
 export const defaultRateLimits: AuthorizationServerRateLimits = {
   perAddress: { capacity: 60, refillPerSecond: 1 },
@@ -124,6 +128,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     metadataDocuments,
     supportedScopes: scopes,
     registrationSeconds: lifetimes.clientRegistrationSeconds,
+    unusedRegistrationSeconds: lifetimes.unusedClientRegistrationSeconds,
+    maxRegisteredClients: options.registration.maxClients ?? defaultMaxRegisteredClients,
     redirectUriRules,
     now,
   });
@@ -201,14 +207,37 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const publicHeaders = { "access-control-allow-origin": "*", "cache-control": "public, max-age=300" };
 
   const routes = new Hono();
-
-  routes.onError((error, context) => {
+  function reportUnexpected(error: unknown): void {
     try {
       options.onUnexpectedError?.(error);
     } catch {
       // The answer to the client must not depend on the log.
     }
+  }
+
+  routes.onError((error, context) => {
+    reportUnexpected(error);
     const path = context.req.path;
+    // The store being full or unreachable is a temporary condition, not a bug: say so (503),
+    // so clients retry instead of giving up.
+    if (isGatewayError(error) && error.code === "unavailable") {
+      if (browserEndpoints.has(path)) {
+        return errorPage({
+          status: 503,
+          error: "temporarily_unavailable",
+          title: "Try again shortly",
+          message: "The gateway cannot keep sign-in state right now. Try again from your application in a minute.",
+        });
+      }
+      return oauthErrorResponse(
+        503,
+        "temporarily_unavailable",
+        "The authorization server cannot keep state right now; try again shortly.",
+        {
+          "retry-after": "30",
+        },
+      );
+    }
     if (browserEndpoints.has(path)) {
       return errorPage({
         status: 500,
@@ -384,6 +413,14 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     }
     if (!outcome.ok) {
       return oauthErrorResponse(outcome.status, outcome.error, outcome.description);
+    }
+    try {
+      // A client that has signed someone in keeps its registration; unused ones expire soon.
+      await clients.recordSignIn(client);
+    } catch (error) {
+      // The tokens are issued and the code is spent: the client gets them, and the operator
+      // learns that the registration was not extended (it then lapses like an unused one).
+      reportUnexpected(error);
     }
     const tokens = outcome.tokens;
     return jsonResponse({

@@ -36,7 +36,8 @@ export type RegistrationResult =
   | { readonly ok: true; readonly client: ResolvedClient; readonly body: Record<string, unknown> }
   | {
       readonly ok: false;
-      readonly error: "invalid_redirect_uri" | "invalid_client_metadata";
+      /** `temporarily_unavailable`: the registration cap is reached (RFC 6749 §4.1.2.1's code). */
+      readonly error: "invalid_redirect_uri" | "invalid_client_metadata" | "temporarily_unavailable";
       readonly description: string;
     };
 
@@ -69,7 +70,12 @@ export interface ClientRegistryOptions {
   readonly store: TokenStore;
   readonly metadataDocuments: ClientMetadataDocuments;
   readonly supportedScopes: readonly string[];
+  /** How long a client is kept from its first completed sign-in. */
   readonly registrationSeconds: number;
+  /** How long a client that has not completed a sign-in is kept. */
+  readonly unusedRegistrationSeconds: number;
+  /** Most registered clients held at once. */
+  readonly maxRegisteredClients: number;
   readonly redirectUriRules: RedirectUriRules;
   readonly now: () => number;
 }
@@ -77,6 +83,11 @@ export interface ClientRegistryOptions {
 export interface ClientRegistry {
   lookup(clientId: string): Promise<ClientLookup>;
   register(body: unknown): Promise<RegistrationResult>;
+  /**
+   * Notes that a sign-in through this client completed (tokens issued): a registered client is
+   * from then on kept for the full registration lifetime. Once per client; a no-op for others.
+   */
+  recordSignIn(client: ResolvedClient): Promise<void>;
   authenticate(presented: PresentedClient): Promise<ClientAuthentication>;
 }
 
@@ -96,6 +107,13 @@ function fromRecord(record: ClientRecord): ResolvedClient {
 
 export function createClientRegistry(options: ClientRegistryOptions): ClientRegistry {
   const { store, metadataDocuments, supportedScopes, registrationSeconds, redirectUriRules, now } = options;
+  const { unusedRegistrationSeconds, maxRegisteredClients } = options;
+  if (!Number.isSafeInteger(maxRegisteredClients) || maxRegisteredClients < 1) {
+    throw new TypeError("The registered client cap must be a positive integer.");
+  }
+  // A client that has signed in holds its place for its whole lifetime, past the cap if need be:
+  // the cap stops new registrations, never a client that is in use.
+  const noLimit = Number.MAX_SAFE_INTEGER;
 
   async function lookup(clientId: string): Promise<ClientLookup> {
     if (isMetadataDocumentClientId(clientId)) {
@@ -185,6 +203,23 @@ export function createClientRegistry(options: ClientRegistryOptions): ClientRegi
       return { ok: false, error: "invalid_client_metadata", description: "client_uri must be an http or https URL." };
     }
     const clientId = randomValue(16);
+    const member = sha256(clientId);
+    // The place under the cap is taken before the record is written, so that concurrent
+    // registrations (on any replica) can never hold more than the cap between them.
+    if (
+      !(await store.addToBoundedSet(
+        storeKeys.registeredClients,
+        member,
+        maxRegisteredClients,
+        unusedRegistrationSeconds,
+      ))
+    ) {
+      return {
+        ok: false,
+        error: "temporarily_unavailable",
+        description: `This gateway holds as many registered clients as it allows (${maxRegisteredClients}); try again later, or reuse an existing registration.`,
+      };
+    }
     const secret = method === "none" ? undefined : randomValue(32);
     const issuedAt = Math.floor(now() / 1000);
     const record: ClientRecord = {
@@ -198,7 +233,12 @@ export function createClientRegistry(options: ClientRegistryOptions): ClientRegi
       scope,
       issuedAt,
     };
-    await writeRecord(store, storeKeys.client(clientId), record, registrationSeconds);
+    try {
+      await writeRecord(store, storeKeys.client(clientId), record, unusedRegistrationSeconds);
+    } catch (error) {
+      await store.removeFromBoundedSet(storeKeys.registeredClients, member).catch(() => undefined);
+      throw error;
+    }
     const responseBody: Record<string, unknown> = {
       client_id: clientId,
       client_id_issued_at: issuedAt,
@@ -214,7 +254,8 @@ export function createClientRegistry(options: ClientRegistryOptions): ClientRegi
     };
     if (secret !== undefined) {
       responseBody.client_secret = secret;
-      // The secret lives as long as the registration record.
+      // The secret lives as long as the registration record: the full lifetime once the client
+      // has signed someone in (an unused registration is dropped earlier, secret and all).
       responseBody.client_secret_expires_at = issuedAt + registrationSeconds;
     }
     return { ok: true, client: fromRecord(record), body: responseBody };
@@ -253,7 +294,20 @@ export function createClientRegistry(options: ClientRegistryOptions): ClientRegi
     return { ok: true, client };
   }
 
-  return { lookup, register, authenticate };
+  async function recordSignIn(client: ResolvedClient): Promise<void> {
+    if (client.source !== "registration") {
+      return;
+    }
+    const key = storeKeys.client(client.clientId);
+    const record = await readRecord(store, key, clientRecordSchema);
+    if (record === undefined || record.signedInAt !== undefined) {
+      return;
+    }
+    await store.addToBoundedSet(storeKeys.registeredClients, sha256(client.clientId), noLimit, registrationSeconds);
+    await writeRecord(store, key, { ...record, signedInAt: now() }, registrationSeconds);
+  }
+
+  return { lookup, register, authenticate, recordSignIn };
 }
 
 /**

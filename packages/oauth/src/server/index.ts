@@ -1,4 +1,9 @@
-export { createAuthorizationServer, defaultLifetimes, defaultRateLimits } from "./authorization-server.js";
+export {
+  createAuthorizationServer,
+  defaultLifetimes,
+  defaultMaxRegisteredClients,
+  defaultRateLimits,
+} from "./authorization-server.js";
 export type { ClientMetadataDocumentOptions, ResolvedAddress } from "./client-metadata-document.js";
 export type { TokenBucketSettings } from "./rate-limiter.js";
 export type { RedirectUriRules } from "./redirect-uri.js";

@@ -47,6 +47,8 @@ export const clientRecordSchema = z.object({
   clientSecretHash: z.string().optional(),
   scope: z.array(z.string()).optional(),
   issuedAt: z.number(),
+  /** When a sign-in through this client first completed (ms); until then it is kept only briefly. */
+  signedInAt: z.number().optional(),
 });
 export type ClientRecord = z.infer<typeof clientRecordSchema>;
 
@@ -134,6 +136,8 @@ const prefix = "authorization-server";
 
 export const storeKeys = {
   client: (clientId: string) => `${prefix}:client:${sha256(clientId)}`,
+  /** The bounded set of registered clients (members: client id hashes), which enforces the cap. */
+  registeredClients: `${prefix}:registered-clients`,
   pendingLogin: (upstreamState: string) => `${prefix}:login:${sha256(upstreamState)}`,
   pendingConsent: (consentId: string) => `${prefix}:consent-request:${sha256(consentId)}`,
   consent: (principal: PrincipalRecord, clientId: string, redirectUri: string) =>

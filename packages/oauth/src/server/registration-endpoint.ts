@@ -6,6 +6,8 @@ import type { EndpointContext } from "./endpoint-context.js";
 import { jsonResponse, oauthErrorResponse } from "./responses.js";
 import type { AuthorizationServerOptions } from "./types.js";
 
+const retryAfterSeconds = 60;
+
 export function registerRegistrationEndpoint(
   routes: Hono,
   endpoints: EndpointContext,
@@ -25,7 +27,7 @@ export function registerRegistrationEndpoint(
             : presented === undefined
               ? "Client registration requires an initial access token (Authorization: Bearer …)."
               : "The registration access token is not valid.";
-        emit({ type: "registration_refused", time: time(), reason });
+        emit({ type: "registration_refused", time: time(), reason, code: "unauthorized" });
         const challenge =
           presented === undefined
             ? `Bearer realm="${serviceName}"`
@@ -48,7 +50,18 @@ export function registerRegistrationEndpoint(
     }
     const result = await clients.register(body);
     if (!result.ok) {
-      emit({ type: "registration_refused", time: time(), reason: result.description });
+      const capacity = result.error === "temporarily_unavailable";
+      emit({
+        type: "registration_refused",
+        time: time(),
+        reason: result.description,
+        code: capacity ? "capacity" : "invalid_metadata",
+      });
+      if (capacity) {
+        // Not the client's fault and not permanent: places come free as unused registrations
+        // expire. Sign-ins of clients registered earlier are not affected.
+        return oauthErrorResponse(503, result.error, result.description, { "retry-after": String(retryAfterSeconds) });
+      }
       return oauthErrorResponse(400, result.error, result.description);
     }
     emit({

@@ -18,8 +18,16 @@ export interface AuthorizationServerLifetimes {
   readonly consentSeconds: number;
   /** From /authorize to the consent decision: upstream login plus the consent page (default 10 min). */
   readonly pendingLoginSeconds: number;
-  /** A dynamically registered client (default 180 d); its secret expires with it. */
+  /**
+   * A dynamically registered client after its first completed sign-in (default 180 d); its
+   * secret expires with it.
+   */
   readonly clientRegistrationSeconds: number;
+  /**
+   * A dynamically registered client that has never completed a sign-in (default 1 h): a
+   * registration nobody uses gives its place under the cap back soon.
+   */
+  readonly unusedClientRegistrationSeconds: number;
 }
 
 export interface AuthorizationServerRateLimits {
@@ -48,6 +56,11 @@ export interface AuthorizationServerOptions {
     readonly accessToken?: string;
     /** Lets anyone register a client without it. */
     readonly allowPublic: boolean;
+    /**
+     * Most dynamically registered clients held at once, across replicas (default 5000). A
+     * registration past it is refused with 503; clients registered earlier keep working.
+     */
+    readonly maxClients?: number;
   };
   readonly clientMetadataDocuments: ClientMetadataDocumentOptions;
   /** Which redirect URIs clients may register or declare (private-use schemes are accepted by default). */
@@ -95,7 +108,12 @@ export type AuthorizationServerEvent =
       readonly tokenEndpointAuthMethod: string;
       readonly redirectUris: readonly string[];
     })
-  | (EventBase & { readonly type: "registration_refused"; readonly reason: string })
+  | (EventBase & {
+      readonly type: "registration_refused";
+      readonly reason: string;
+      /** Why, for counting: no or a wrong access token, invalid metadata, or the cap reached. */
+      readonly code: "unauthorized" | "invalid_metadata" | "capacity";
+    })
   | (EventBase & { readonly type: "client_refused"; readonly clientId: string; readonly reason: string })
   | (EventBase & { readonly type: "login"; readonly clientId: string; readonly actor: EventActor })
   | (EventBase & {
