@@ -1,6 +1,7 @@
 import { GatewayError, type ToolContext } from "@capi-mcp/core";
 import { z } from "zod";
 import { compareNames, findVisibleCluster } from "./cluster-names.js";
+import { nameText } from "./input-fields.js";
 import { matchesLabels, parseLabelSelector } from "./label-selector.js";
 
 /**
@@ -10,7 +11,7 @@ import { matchesLabels, parseLabelSelector } from "./label-selector.js";
 export const maximumFleetClusters = 50;
 
 export const clustersField = z
-  .array(z.string().min(1).max(253))
+  .array(nameText().min(1).max(253))
   .min(1)
   .max(maximumFleetClusters)
   .optional()
@@ -18,8 +19,7 @@ export const clustersField = z
     `Query these clusters at once (namespace/name), one section each. Not with cluster. At most ${maximumFleetClusters}.`,
   );
 
-export const clusterSelectorField = z
-  .string()
+export const clusterSelectorField = nameText()
   .min(1)
   .max(2048)
   .optional()

@@ -1,7 +1,7 @@
 import { defineTool } from "@capi-mcp/core";
 import { z } from "zod";
 import { accessCluster } from "../support/cluster.js";
-import { apiVersionField, clusterField, namespaceField } from "../support/input-fields.js";
+import { apiVersionField, clusterField, namespaceField, nameText } from "../support/input-fields.js";
 
 export const canITool = defineTool({
   name: "k8s_can_i",
@@ -12,19 +12,17 @@ export const canITool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     cluster: clusterField,
-    verb: z
-      .string()
+    verb: nameText()
       .regex(/^([a-z]+|\*)$/, "a verb is lower-case letters, like get, list, create, delete, or *")
       .describe("get, list, watch, create, update, patch, delete, deletecollection, or *."),
-    resource: z
-      .string()
+    resource: nameText()
       .min(1)
       .max(253)
       .describe('Resource type (kind, plural, short name, resource.group), or "*" for all.'),
     apiVersion: apiVersionField,
-    subresource: z.string().min(1).max(63).optional().describe("A subresource: log, exec, scale, status, portforward."),
+    subresource: nameText().min(1).max(63).optional().describe("A subresource: log, exec, scale, status, portforward."),
     namespace: namespaceField.describe("Namespace to ask about. Omit for all namespaces or cluster-scoped types."),
-    name: z.string().min(1).max(253).optional().describe("One object's name, when access is per name."),
+    name: nameText().min(1).max(253).optional().describe("One object's name, when access is per name."),
   }),
   async handler(input, context) {
     const access = await accessCluster(input.cluster, context);

@@ -5,7 +5,7 @@ import { clusterAvailability, clusterPhase, partCell, topologyVersion } from "..
 import { renderTable } from "../shaping/table.js";
 import { plural, withinBudget } from "../support/answer.js";
 import { type CapiSummary, capiNamespace, capiSummaries } from "../support/cluster-names.js";
-import { namespaceField } from "../support/input-fields.js";
+import { namespaceField, nameText } from "../support/input-fields.js";
 import { matchesLabels, parseLabelSelector } from "../support/label-selector.js";
 
 export const defaultClusterLimit = 100;
@@ -15,13 +15,11 @@ const phasesNamed = 6;
 
 const input = z.object({
   namespace: namespaceField.describe("Only clusters in this namespace (an organisation or team namespace)."),
-  labelSelector: z
-    .string()
+  labelSelector: nameText()
     .max(2048)
     .optional()
     .describe("Only clusters whose labels match (env=prod, tier!=dev, region in (eu,us), !deprecated)."),
-  phase: z
-    .string()
+  phase: nameText()
     .min(1)
     .max(63)
     .optional()

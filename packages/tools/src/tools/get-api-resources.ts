@@ -3,7 +3,7 @@ import { z } from "zod";
 import { renderTable } from "../shaping/table.js";
 import { plural, withinBudget } from "../support/answer.js";
 import { accessCluster } from "../support/cluster.js";
-import { clusterField } from "../support/input-fields.js";
+import { clusterField, nameText } from "../support/input-fields.js";
 
 export const getApiResourcesTool = defineTool({
   name: "k8s_get_api_resources",
@@ -14,14 +14,13 @@ export const getApiResourcesTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
     cluster: clusterField,
-    apiGroup: z
-      .string()
+    apiGroup: nameText()
       .max(253)
       .optional()
       .describe('Only this API group (apps, cluster.x-k8s.io); "" or "core" for the core group.'),
     namespaced: z.boolean().optional().describe("Only namespaced (true) or cluster-scoped (false) types."),
     verbs: z
-      .array(z.string().min(1).max(64))
+      .array(nameText().min(1).max(64))
       .max(16)
       .optional()
       .describe('Only types supporting all these verbs, e.g. ["list","watch"].'),

@@ -12,7 +12,7 @@ import {
   perClusterLimit,
   selectFleet,
 } from "../support/fleet.js";
-import { clusterField, fieldSelectorField, namespaceField } from "../support/input-fields.js";
+import { clusterField, fieldSelectorField, namespaceField, nameText } from "../support/input-fields.js";
 
 export const defaultEventLimit = 50;
 export const maximumEventLimit = 500;
@@ -31,9 +31,8 @@ const input = z.object({
   clusters: clustersField,
   clusterSelector: clusterSelectorField,
   namespace: namespaceField.describe("Namespace to read events from. Omit for all namespaces."),
-  involvedObjectName: z.string().min(1).max(253).optional().describe("Only events about objects with this name."),
-  involvedObjectKind: z
-    .string()
+  involvedObjectName: nameText().min(1).max(253).optional().describe("Only events about objects with this name."),
+  involvedObjectKind: nameText()
     .min(1)
     .max(253)
     .optional()

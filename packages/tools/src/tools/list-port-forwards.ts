@@ -3,6 +3,7 @@ import { z } from "zod";
 import { formatDuration } from "../shaping/age.js";
 import { renderTable } from "../shaping/table.js";
 import { plural } from "../support/answer.js";
+import { nameText } from "../support/input-fields.js";
 
 export const listPortForwardsTool = defineTool({
   name: "k8s_list_port_forwards",
@@ -11,7 +12,7 @@ export const listPortForwardsTool = defineTool({
   operation: "session",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    cluster: z.string().min(1).max(253).optional().describe("Only the forwards to this cluster."),
+    cluster: nameText().min(1).max(253).optional().describe("Only the forwards to this cluster."),
   }),
   async handler(input, context) {
     const entries = context.session.portForwards

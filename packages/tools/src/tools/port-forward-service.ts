@@ -3,7 +3,13 @@ import { z } from "zod";
 import { asNumber, asRecord, asRecords, asString, valueAt } from "../shaping/object-fields.js";
 import { isPodServing } from "../shaping/pod-status.js";
 import { accessCluster } from "../support/cluster.js";
-import { clusterField, defaultNamespace, objectNameField, optionalNamespaceField } from "../support/input-fields.js";
+import {
+  clusterField,
+  defaultNamespace,
+  nameText,
+  objectNameField,
+  optionalNamespaceField,
+} from "../support/input-fields.js";
 import { describeNewForward, forwardStructured, localPortField } from "../support/port-forward.js";
 
 // Enough to find a ready pod behind any sensible Service without listing a whole namespace.
@@ -60,7 +66,7 @@ export const portForwardServiceTool = defineTool({
     name: objectNameField.describe("Name of the Service."),
     namespace: optionalNamespaceField,
     port: z
-      .union([z.number().int().min(1).max(65_535), z.string().min(1).max(63)])
+      .union([z.number().int().min(1).max(65_535), nameText().min(1).max(63)])
       .describe("The Service's port number or port name (mapped to the pod's targetPort)."),
     localPort: localPortField,
   }),

@@ -1,5 +1,6 @@
 import { defineTool, GatewayError } from "@capi-mcp/core";
 import { z } from "zod";
+import { nameText } from "../support/input-fields.js";
 
 export const stopPortForwardTool = defineTool({
   name: "k8s_stop_port_forward",
@@ -8,7 +9,7 @@ export const stopPortForwardTool = defineTool({
   operation: "session",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    id: z.string().min(1).max(128).describe("The port-forward's id, as k8s_port_forward_pod/_service returned it."),
+    id: nameText().min(1).max(128).describe("The port-forward's id, as k8s_port_forward_pod/_service returned it."),
   }),
   async handler(input, context) {
     const entry = context.session.portForwards.list().find((candidate) => candidate.id === input.id);

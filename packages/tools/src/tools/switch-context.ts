@@ -1,5 +1,6 @@
 import { defineTool } from "@capi-mcp/core";
 import { z } from "zod";
+import { nameText } from "../support/input-fields.js";
 
 export const switchContextTool = defineTool({
   name: "k8s_switch_context",
@@ -9,7 +10,7 @@ export const switchContextTool = defineTool({
   operation: "session",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({
-    cluster: z.string().min(1).max(253).describe("The cluster to use from now on in this session."),
+    cluster: nameText().min(1).max(253).describe("The cluster to use from now on in this session."),
   }),
   async handler(input, context) {
     // Fails alike for an unknown and a forbidden cluster, before the session changes.
