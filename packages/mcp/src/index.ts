@@ -1,6 +1,12 @@
 export { asGatewayError, errorText } from "./error-text.js";
 export { createMcpServer, type McpServerDependencies, type SessionIdentity } from "./server.js";
-export { createSessionState } from "./session.js";
+export { createSessionState, maximumPortForwardsPerSession } from "./session.js";
+export {
+  defaultSessionLimits,
+  type SessionEndReason,
+  type SessionEvent,
+  type SessionLimits,
+} from "./session-table.js";
 export { type RunningServer, type StdioStreams, serveStdio } from "./stdio.js";
 export {
   createStreamableHttpHandler,
