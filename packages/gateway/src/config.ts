@@ -32,6 +32,31 @@ export const optionSpecs = {
     kind: "list",
     description: "Host header values accepted besides the listen address (default: none)",
   },
+  maxSessions: {
+    flag: "max-sessions",
+    kind: "number",
+    description: "MCP sessions open at once on streamable HTTP, for everyone together (default 1000)",
+  },
+  maxSessionsPerUser: {
+    flag: "max-sessions-per-user",
+    kind: "number",
+    description: "MCP sessions one user may hold at once; their oldest idle one goes first (default 100)",
+  },
+  sessionIdleTimeout: {
+    flag: "session-idle-timeout",
+    kind: "duration",
+    description: "a session with no request and no open stream this long ends (default 30m)",
+  },
+  sessionDisconnectGrace: {
+    flag: "session-disconnect-grace",
+    kind: "duration",
+    description: "a session whose client dropped its GET stream ends after this without a request (default 30s)",
+  },
+  portForwardIdleTimeout: {
+    flag: "port-forward-idle-timeout",
+    kind: "duration",
+    description: "port-forwards of a quiet session with no open connection stop after this (default 5m)",
+  },
   kubeconfig: {
     flag: "kubeconfig",
     kind: "string",
@@ -275,6 +300,21 @@ export const configSchema = z
       .default("/mcp"),
     allowedOrigins: z.array(z.url({ message: "expected origins such as https://app.example.com" })).default([]),
     allowedHosts: z.array(z.string().min(1)).default([]),
+    maxSessions: z.number().int().min(1).max(1_000_000).default(1000),
+    maxSessionsPerUser: z.number().int().min(1).max(1_000_000).default(100),
+    sessionIdleTimeout: z
+      .number()
+      .int()
+      .min(1000)
+      .max(86_400_000)
+      .default(30 * 60_000),
+    sessionDisconnectGrace: z.number().int().min(100).max(3_600_000).default(30_000),
+    portForwardIdleTimeout: z
+      .number()
+      .int()
+      .min(1000)
+      .max(86_400_000)
+      .default(5 * 60_000),
     kubeconfig: z.string().min(1).optional(),
     context: z.string().min(1).optional(),
     inCluster: z.boolean().default(false),

@@ -1,9 +1,14 @@
 // Wiring: configuration in, a running MCP server out. The only place that builds the pipeline.
 import { GatewayError, type ToolSettings } from "@capi-mcp/core";
-import { createStreamableHttpHandler, type McpServerDependencies, serveStdio } from "@capi-mcp/mcp";
+import {
+  createStreamableHttpHandler,
+  type McpServerDependencies,
+  type StreamableHttpHandler,
+  serveStdio,
+} from "@capi-mcp/mcp";
 import { loadTokenEncryptionKey } from "@capi-mcp/oauth";
 import { createGuard } from "@capi-mcp/policy";
-import { createAuditSink, createToolTelemetry } from "@capi-mcp/telemetry";
+import { createAuditSink, createSessionMetrics, createToolTelemetry } from "@capi-mcp/telemetry";
 import { allTools } from "@capi-mcp/tools";
 import { serve as serveHttp } from "@hono/node-server";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -127,7 +132,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const oauth: OAuthSetup | undefined = config.enableOauth
     ? await createOAuthSetup(config, audit, { logger })
     : undefined;
-  const handler = createStreamableHttpHandler(dependencies, { maxRequestBodyBytes: maxBodyBytes });
+  let handler: StreamableHttpHandler | undefined;
+  const sessionMetrics = createSessionMetrics({
+    sessions: () => handler?.sessionCount ?? 0,
+    portForwards: () => handler?.portForwardCount ?? 0,
+  });
+  handler = createStreamableHttpHandler(dependencies, {
+    maxRequestBodyBytes: maxBodyBytes,
+    maxSessions: config.maxSessions,
+    maxSessionsPerPrincipal: config.maxSessionsPerUser,
+    idleTimeoutMilliseconds: config.sessionIdleTimeout,
+    clientGoneGraceMilliseconds: config.sessionDisconnectGrace,
+    portForwardIdleMilliseconds: config.portForwardIdleTimeout,
+    onSessionEvent: (event) => sessionMetrics.record(event),
+  });
+  const sessions = handler;
   const listenerHosts = defaultAllowedHosts(host, port);
   const app = createHttpApp({
     endpoint: config.httpEndpoint,
@@ -144,7 +163,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     }),
     maxBodyBytes,
     handleMcp: async (request) => {
-      if (!oauth) return handler.handle(request, identity);
+      if (!oauth) return sessions.handle(request, identity);
       let result: Awaited<ReturnType<typeof oauth.server.authenticate>>;
       try {
         result = await oauth.server.authenticate(request);
@@ -157,7 +176,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
         );
       }
       if (!result.ok) return result.response;
-      return handler.handle(request, {
+      return sessions.handle(request, {
         principal: result.principal,
         oauthClientId: result.clientId,
         catalog: sources.forPrincipal(result.principal),
@@ -186,7 +205,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   return {
     endpoint,
     async close() {
-      await handler.closeAll();
+      await sessions.closeAll();
       await oauth?.close();
       await sources.close();
       await new Promise<void>((resolve) => {
