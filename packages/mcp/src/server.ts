@@ -2,6 +2,7 @@ import type { ClusterCatalog, Principal, SessionState, ToolDefinition } from "@c
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { ParamsCheckingServer } from "./params-checking-server.js";
+import { followingCatalog } from "./session-clusters.js";
 import { inputJsonSchema, runTool, type ToolRunnerDependencies } from "./tool-runner.js";
 
 export interface McpServerDependencies extends ToolRunnerDependencies {
@@ -91,7 +92,12 @@ export function createMcpServer(
         isError: true,
       };
     }
-    const outcome = await runTool(dependencies, tool, request.params.arguments, environment);
+    const outcome = await runTool(
+      dependencies,
+      followingCatalog(tool, session, catalog),
+      request.params.arguments,
+      environment,
+    );
     return {
       content: [{ type: "text" as const, text: outcome.text }],
       ...(outcome.structured ? { structuredContent: outcome.structured } : {}),
