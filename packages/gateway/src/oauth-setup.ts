@@ -3,7 +3,7 @@
 // and only here.
 import { readFileSync } from "node:fs";
 import type { AuditSink } from "@capi-mcp/core";
-import { GatewayError, isGatewayError } from "@capi-mcp/core";
+import { GatewayError } from "@capi-mcp/core";
 import {
   type AuthorizationServer,
   createAuthorizationServer,
@@ -23,6 +23,7 @@ import { createOAuthMetrics, type OAuthMetrics } from "@capi-mcp/telemetry";
 import type { Logger } from "pino";
 import { createClientAddressResolver, peerAddressOf } from "./client-address.js";
 import type { GatewayConfig } from "./config.js";
+import { createOAuthReports } from "./oauth-reports.js";
 
 export interface OAuthSetup {
   readonly server: AuthorizationServer;
@@ -112,12 +113,6 @@ function upstreamSettings(config: GatewayConfig): {
   }
 }
 
-/** What an unexpected failure may tell the log: its code and operator detail, never a value it carried. */
-function describeFailure(error: unknown): Record<string, unknown> {
-  if (isGatewayError(error)) return { code: error.code, error: error.message, detail: error.detail };
-  return { error: error instanceof Error ? error.message : String(error) };
-}
-
 export async function createOAuthSetup(
   config: GatewayConfig,
   audit: AuditSink,
@@ -135,16 +130,8 @@ export async function createOAuthSetup(
     groupMappings: config.groupMappingsFile ? await loadGroupMappings(config.groupMappingsFile) : {},
   };
   const settings = upstreamSettings(config);
-  // The store key is a hash (or an opaque id), never a token, and the value is never passed on.
-  const store = await createStore(config, (event) => {
-    logger.warn(
-      { event: "token_store_decryption_failed", key: event.key, reason: event.reason },
-      "a stored token record failed to decrypt and was treated as absent",
-    );
-    metrics.recordDecryptionFailure(event.reason);
-  });
-  let lastCapacityLog = Number.NEGATIVE_INFINITY;
-  let refusedSinceLog = 0;
+  const reports = createOAuthReports({ logger, metrics, maxRegisteredClients: config.maxRegisteredClients });
+  const store = await createStore(config, (event) => reports.decryptionFailed(event));
   const resolveClientAddress = createClientAddressResolver({
     trustedProxies: config.trustedProxies,
     header: config.clientAddressHeader,
@@ -178,26 +165,9 @@ export async function createOAuthSetup(
     clientAddress: (context) => resolveClientAddress(peerAddressOf(context), context.req.raw.headers),
     onEvent: (event) => {
       audit.recordAuthorization(event);
-      if (event.type === "registration_refused" && event.code === "capacity") {
-        metrics.recordRegistrationRefused("capacity");
-        // A flood is exactly when this fires: the metric counts each one, the log says it once a minute.
-        const instant = Date.now();
-        refusedSinceLog += 1;
-        if (instant - lastCapacityLog >= 60_000) {
-          logger.warn(
-            {
-              event: "registration_capacity_reached",
-              maxRegisteredClients: config.maxRegisteredClients,
-              refused: refusedSinceLog,
-            },
-            "client registrations refused: the registered client cap is reached",
-          );
-          lastCapacityLog = instant;
-          refusedSinceLog = 0;
-        }
-      }
+      reports.authorizationEvent(event);
     },
-    onUnexpectedError: (error) => logger.error(describeFailure(error), "OAuth request failed"),
+    onUnexpectedError: (error) => reports.unexpectedError(error),
   });
   return {
     server,
