@@ -22,6 +22,7 @@ export {
   type ResourceQuery,
 } from "./cluster-access.js";
 export { type ClusterRef, formatClusterRef, parseClusterRef, sameCluster } from "./cluster-ref.js";
+export { defaultExecTimeoutMilliseconds, execTimeoutWithin } from "./exec-bound.js";
 export {
   GatewayError,
   type GatewayErrorCause,

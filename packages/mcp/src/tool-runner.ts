@@ -4,10 +4,12 @@ import {
   type AuditEvent,
   type AuditSink,
   type ClusterCatalog,
+  execTimeoutWithin,
   GatewayError,
   type GatewayErrorCode,
   type OperationClass,
   type Principal,
+  redactServerText,
   type SessionState,
   type ToolDefinition,
   type ToolResult,
@@ -95,9 +97,83 @@ export function enforceBudget(text: string, budgetBytes: number): string {
   return `${cut}${truncationNote(bytes - Buffer.byteLength(cut))}`;
 }
 
+// Longer than any Kubernetes name or cluster reference; such a value is invalid input anyway.
+const longestTargetText = 253;
+
+const controlCharacter = /[\p{Cc}\u2028\u2029]/u;
+
+/** A name-like argument for the audit record's and the span's target, if it could be one. */
+function targetText(value: unknown): string | undefined {
+  return typeof value === "string" &&
+    value.length > 0 &&
+    value.length <= longestTargetText &&
+    !controlCharacter.test(value)
+    ? value
+    : undefined;
+}
+
 function stringArgument(args: Record<string, unknown>, key: string): string | undefined {
-  const value = args[key];
-  return typeof value === "string" && value.length > 0 ? value : undefined;
+  return targetText(args[key]);
+}
+
+function byteLength(value: unknown): number {
+  if (typeof value === "string") return Buffer.byteLength(value, "utf8");
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? "", "utf8");
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * What stands in for an argument that is not recorded. An object rather than a text, so that
+ * nothing downstream mistakes it for a value (a manifest text, say) and so no text a caller
+ * sends can pose as one.
+ */
+function notRecorded(reason: string, value: unknown): { notRecorded: string; bytes: number } {
+  return { notRecorded: reason, bytes: byteLength(value) };
+}
+
+/**
+ * The arguments as the audit record holds them: each one as the tool's own schema parsed it, so
+ * a manifest given as text is recorded as the object that will be sent and redacted from that
+ * object, never from its spelling. A value its schema refuses, or a key the tool does not take,
+ * is recorded as a marker with its size only: it was not used, and invalid text (a manifest
+ * that does not parse, a name with a line break) is exactly what must not be copied verbatim.
+ */
+function recordedArguments(tool: ToolDefinition, args: Record<string, unknown>): Record<string, unknown> {
+  const shape = tool.input.shape as Record<string, z.ZodType | undefined>;
+  const recorded: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    const schema = shape[key];
+    if (schema === undefined) {
+      recorded[key] = notRecorded(`not an argument of ${tool.name}`, value);
+      continue;
+    }
+    let parsed: { success: true; data: unknown } | { success: false };
+    try {
+      parsed = schema.safeParse(value);
+    } catch {
+      // A schema's transform (a manifest's parser) refuses by throwing its GatewayError.
+      parsed = { success: false };
+    }
+    recorded[key] = parsed.success ? parsed.data : notRecorded(`not a valid value for ${key}`, value);
+  }
+  return recorded;
+}
+
+// An operator's log line for one failure: enough to diagnose, bounded whatever the detail holds.
+const longestLoggedDetail = 4096;
+
+/**
+ * A failure's detail as it may be logged: an API server's text can be in it, so it goes through
+ * the same structural redaction as every server text, then is bounded.
+ */
+function loggedDetail(detail: string): string {
+  const redacted = redactServerText(detail);
+  return redacted.length > longestLoggedDetail
+    ? `${redacted.slice(0, longestLoggedDetail)}… [${redacted.length - longestLoggedDetail} more characters cut by the gateway]`
+    : redacted;
 }
 
 /** What the arguments say the call is about, before the tool reports its own target. */
@@ -112,11 +188,9 @@ function targetFromArguments(
   const metadata = manifestObject?.metadata as Record<string, unknown> | undefined;
   return {
     cluster: stringArgument(args, "cluster") ?? session.currentCluster ?? catalog.defaultCluster,
-    namespace:
-      stringArgument(args, "namespace") ?? (typeof metadata?.namespace === "string" ? metadata.namespace : undefined),
-    kind:
-      stringArgument(args, "resource") ?? (typeof manifestObject?.kind === "string" ? manifestObject.kind : undefined),
-    name: stringArgument(args, "name") ?? (typeof metadata?.name === "string" ? metadata.name : undefined),
+    namespace: stringArgument(args, "namespace") ?? targetText(metadata?.namespace),
+    kind: stringArgument(args, "resource") ?? targetText(manifestObject?.kind),
+    name: stringArgument(args, "name") ?? targetText(metadata?.name),
   };
 }
 
@@ -190,7 +264,15 @@ export async function runTool(
         clusters: dependencies.guard.guardCatalog(environment.catalog, environment.principal),
         session: environment.session,
         principal: environment.principal,
-        settings: { ...dependencies.settings, dryRun },
+        settings: {
+          ...dependencies.settings,
+          dryRun,
+          // Strictly inside the tool timeout, so a command stopped at its bound still answers.
+          execTimeoutMilliseconds: Math.min(
+            dependencies.settings.execTimeoutMilliseconds,
+            execTimeoutWithin(dependencies.toolTimeoutMilliseconds),
+          ),
+        },
         signal,
       }),
       dependencies.toolTimeoutMilliseconds,
@@ -208,9 +290,15 @@ export async function runTool(
     if (outcome !== "denied") outcome = error.code === "denied_by_policy" ? "denied" : "error";
     errorCode = error.code;
     if (error.code === "internal") {
-      dependencies.logger.error({ tool: tool.name, detail: error.detail }, "tool call failed unexpectedly");
+      dependencies.logger.error(
+        { tool: tool.name, detail: loggedDetail(error.detail ?? "") },
+        "tool call failed unexpectedly",
+      );
     } else if (error.detail) {
-      dependencies.logger.warn({ tool: tool.name, code: error.code, detail: error.detail }, "tool call failed");
+      dependencies.logger.warn(
+        { tool: tool.name, code: error.code, detail: loggedDetail(error.detail) },
+        "tool call failed",
+      );
     }
     result = { text: errorText(error), isError: true };
   }
@@ -231,7 +319,7 @@ export async function runTool(
     client: environment.client,
     tool: tool.name,
     ...definedEntries(target),
-    arguments: dependencies.guard.redactArguments(tool.name, args),
+    arguments: dependencies.guard.redactArguments(tool.name, recordedArguments(tool, args)),
     dryRun: isMutation(tool.operation) ? dryRun : false,
     outcome,
     ...(errorCode ? { errorCode } : {}),
