@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AuditEvent } from "@capi-mcp/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createAuditSink } from "./audit-sink.js";
+import { boundAuditEvent, createAuditSink, longestRecordedArgumentBytes, longestRecordedLabel } from "./audit-sink.js";
 
 function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
   return {
@@ -71,7 +71,7 @@ describe("the audit sink", () => {
     expect((await readFile(file, "utf8")).trim().split("\n")).toHaveLength(1);
   });
 
-  it("still writes the record, without arguments, when the arguments cannot be serialized", async () => {
+  it("still writes the record, without the argument that cannot be serialized", async () => {
     const file = path.join(directory, "audit.jsonl");
     const sink = createAuditSink({ destination: file });
     const cyclic: Record<string, unknown> = {};
@@ -80,7 +80,7 @@ describe("the audit sink", () => {
     await sink.close();
     const written = JSON.parse(await readFile(file, "utf8")) as AuditEvent;
     expect(written.tool).toBe("k8s_get_resource");
-    expect(written.arguments).toEqual({ unserializable: "<arguments could not be serialized>" });
+    expect(written.arguments).toEqual({ self: "<argument could not be serialized>" });
   });
 
   it.each(["stdout", "-", "/dev/stdout"])("refuses %s, which belongs to the stdio transport", (destination) => {
@@ -133,5 +133,94 @@ describe("authorization records", () => {
       reason: "email not verified",
     });
     await rm(directory, { recursive: true, force: true });
+  });
+});
+
+/** A small seeded generator (mulberry32), so a failure names the seed that reproduces it. */
+function generator(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+  const integer = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
+  const characters = [...'aZ09-_.é€😀\n"'];
+  const text = (length: number) =>
+    Array.from({ length }, () => characters[integer(0, characters.length - 1)] ?? "a").join("");
+  return { integer, text };
+}
+
+const cut = /^([\s\S]*)… \[(\d+) more (characters|bytes) cut by the gateway\]$/;
+
+/** Checks one bounded label: kept whole if short, else a prefix plus an exact count of what was cut. */
+function expectBoundedLabel(original: string, written: string | undefined) {
+  const codePoints = [...original];
+  if (codePoints.length <= longestRecordedLabel) return expect(written).toBe(original);
+  const match = cut.exec(written ?? "");
+  expect(match?.[1]).toBe(codePoints.slice(0, longestRecordedLabel).join(""));
+  expect(Number(match?.[2])).toBe(codePoints.length - longestRecordedLabel);
+}
+
+function expectBoundedArgument(original: string, written: unknown) {
+  const bytes = Buffer.byteLength(original);
+  if (bytes <= longestRecordedArgumentBytes) return expect(written).toBe(original);
+  const match = cut.exec(String(written));
+  const kept = match?.[1] ?? "";
+  expect(original.startsWith(kept)).toBe(true);
+  expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(longestRecordedArgumentBytes);
+  expect(Buffer.byteLength(kept)).toBeGreaterThan(longestRecordedArgumentBytes - 4);
+  expect(Number(match?.[2])).toBe(bytes - Buffer.byteLength(kept));
+}
+
+describe("bounds on what a record copies from the caller", () => {
+  it("caps a 900,000-character client name at 256 characters, saying how much was cut", async () => {
+    const file = path.join(directory, "audit.jsonl");
+    const sink = createAuditSink({ destination: file });
+    sink.record(event({ client: { name: "n".repeat(900_000), version: "v".repeat(300) } }));
+    await sink.close();
+    const line = await readFile(file, "utf8");
+    expect(line.length).toBeLessThan(2000);
+    const written = JSON.parse(line) as AuditEvent;
+    expect(written.client.name).toBe(`${"n".repeat(256)}… [899744 more characters cut by the gateway]`);
+    expect(written.client.version).toBe(`${"v".repeat(256)}… [44 more characters cut by the gateway]`);
+  });
+
+  it("caps each argument at 4 KiB, a 1 MB selector and a 1 MB manifest object alike", () => {
+    const selector = `app=${"x".repeat(1_048_576)}`;
+    const manifest = { kind: "ConfigMap", data: { big: "y".repeat(1_048_576) } };
+    const bounded = boundAuditEvent(event({ arguments: { labelSelector: selector, manifest, name: "api-0" } }));
+    expectBoundedArgument(selector, bounded.arguments.labelSelector);
+    expectBoundedArgument(JSON.stringify(manifest), bounded.arguments.manifest);
+    expect(bounded.arguments.name).toBe("api-0");
+    expect(JSON.stringify(bounded).length).toBeLessThan(3 * longestRecordedArgumentBytes);
+  });
+
+  it("bounds every caller-made field of generated records exactly, in characters or bytes", () => {
+    for (let seed = 1; seed <= 150; seed += 1) {
+      const random = generator(seed);
+      const length = () => (random.integer(0, 1) === 0 ? random.integer(0, 300) : random.integer(0, 9000));
+      const labels = { name: random.text(length()), version: random.text(length()), target: random.text(length()) };
+      const argumentText = random.text(length());
+      const original = event({
+        client: { name: labels.name, version: labels.version },
+        name: labels.target,
+        arguments: { selector: argumentText },
+      });
+      const bounded = boundAuditEvent(original);
+      expectBoundedLabel(labels.name, bounded.client.name);
+      expectBoundedLabel(labels.version, bounded.client.version);
+      expectBoundedLabel(labels.target, bounded.name);
+      expectBoundedArgument(argumentText, bounded.arguments.selector);
+    }
+  });
+
+  it("lists at most 64 arguments and says how many more there were", () => {
+    const manyArguments = Object.fromEntries(Array.from({ length: 100 }, (_, index) => [`key${index}`, index]));
+    const bounded = boundAuditEvent(event({ arguments: manyArguments }));
+    expect(Object.keys(bounded.arguments)).toHaveLength(65);
+    expect(bounded.arguments["…"]).toBe("36 more arguments cut by the gateway");
   });
 });

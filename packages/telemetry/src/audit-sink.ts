@@ -35,14 +35,113 @@ function openAppend(path: string): number {
   }
 }
 
-function serialize(event: AuditEvent): string {
+/** Bound on each label a record copies from the caller: client name and version, actor, target. */
+export const longestRecordedLabel = 256;
+/** Bound on each argument value as recorded (its JSON text, in bytes). */
+export const longestRecordedArgumentBytes = 4096;
+/** Bound on how many arguments and groups one record lists. */
+const mostRecordedEntries = 64;
+
+function cutMarker(more: number, unit: "characters" | "bytes"): string {
+  return `… [${more} more ${unit} cut by the gateway]`;
+}
+
+/** `text` cut to `longest` code points, saying how much was cut. */
+function boundLabel(text: string): string;
+function boundLabel(text: string | undefined): string | undefined;
+function boundLabel(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const codePoints = [...text];
+  if (codePoints.length <= longestRecordedLabel) return text;
+  return `${codePoints.slice(0, longestRecordedLabel).join("")}${cutMarker(codePoints.length - longestRecordedLabel, "characters")}`;
+}
+
+/** `text` cut to `longestRecordedArgumentBytes` UTF-8 bytes at a character boundary. */
+function boundBytes(text: string): string {
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.byteLength <= longestRecordedArgumentBytes) return text;
+  // A character cut in half decodes as U+FFFD; drop it.
+  const kept = bytes
+    .subarray(0, longestRecordedArgumentBytes)
+    .toString("utf8")
+    .replace(/\uFFFD$/, "");
+  return `${kept}${cutMarker(bytes.byteLength - Buffer.byteLength(kept, "utf8"), "bytes")}`;
+}
+
+/**
+ * One argument as recorded: a string or a value whose JSON is within the bound is kept as it is;
+ * a longer one becomes the start of its text with a marker saying how much was cut.
+ */
+function boundArgument(value: unknown): unknown {
+  if (typeof value === "string") return boundBytes(value);
+  let text: string | undefined;
   try {
-    return JSON.stringify(event);
+    text = JSON.stringify(value);
   } catch {
     // Arguments come from a parsed request and should always serialize; if one ever does not
-    // (a cycle, a bigint), the record is still written, without them.
-    return JSON.stringify({ ...event, arguments: { unserializable: "<arguments could not be serialized>" } });
+    // (a cycle, a bigint), the record is still written, without it.
+    return "<argument could not be serialized>";
   }
+  if (text === undefined || Buffer.byteLength(text, "utf8") <= longestRecordedArgumentBytes) return value;
+  return boundBytes(text);
+}
+
+function boundEntries<T>(entries: readonly T[], more: (count: number) => T): T[] {
+  if (entries.length <= mostRecordedEntries) return [...entries];
+  return [...entries.slice(0, mostRecordedEntries), more(entries.length - mostRecordedEntries)];
+}
+
+function definedOnly<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+}
+
+/**
+ * The record as written: every field the caller can make long (client info, actor, target, each
+ * argument, the number of arguments) is bounded with a marker saying how much was cut, so one
+ * call cannot make a record, or the trail, arbitrarily large.
+ */
+export function boundAuditEvent(event: AuditEvent): AuditEvent {
+  const argumentEntries = boundEntries(
+    Object.entries(event.arguments).map(([key, value]): [string, unknown] => [boundLabel(key), boundArgument(value)]),
+    (count): [string, unknown] => ["…", `${count} more arguments cut by the gateway`],
+  );
+  return definedOnly({
+    ...event,
+    sessionId: boundLabel(event.sessionId),
+    actor: definedOnly({
+      ...event.actor,
+      username: boundLabel(event.actor.username),
+      subject: boundLabel(event.actor.subject),
+      email: boundLabel(event.actor.email),
+      groups: boundEntries(
+        event.actor.groups.map((group) => boundLabel(group)),
+        (count) => `… [${count} more groups cut by the gateway]`,
+      ),
+    }),
+    client: definedOnly({
+      name: boundLabel(event.client.name),
+      version: boundLabel(event.client.version),
+      oauthClientId: boundLabel(event.client.oauthClientId),
+    }),
+    tool: boundLabel(event.tool),
+    cluster: boundLabel(event.cluster),
+    namespace: boundLabel(event.namespace),
+    kind: boundLabel(event.kind),
+    name: boundLabel(event.name),
+    arguments: Object.fromEntries(argumentEntries),
+  });
+}
+
+function serialize(event: AuditEvent): string {
+  return JSON.stringify(boundAuditEvent(event));
+}
+
+/** An authorization record as written: each field bounded like an argument. */
+function serializeAuthorization(event: AuthorizationAuditEvent): string {
+  const bounded = Object.fromEntries(
+    Object.entries(event).map(([key, value]) => [boundLabel(key), boundArgument(value)]),
+  );
+  return JSON.stringify({ audit: "authorization", ...bounded });
 }
 
 /**
@@ -82,11 +181,11 @@ export function createAuditSink(options: AuditSinkOptions): AuditSink {
 
   return {
     record(event: AuditEvent): void {
-      write(`a record for ${event.tool}`, () => serialize(event));
+      write(`a record for ${boundLabel(event.tool)}`, () => serialize(event));
     },
     recordAuthorization(event: AuthorizationAuditEvent): void {
       // Marked apart from tool-call records, which have no `audit` field, so one trail holds both.
-      write(`an authorization record (${event.type})`, () => JSON.stringify({ audit: "authorization", ...event }));
+      write(`an authorization record (${boundLabel(event.type)})`, () => serializeAuthorization(event));
     },
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
