@@ -45,7 +45,16 @@ function parseText(text: string): unknown {
       `The manifest holds ${nonEmpty.length} YAML documents; this tool takes exactly one object. Call it once per object.`,
     );
   }
-  return nonEmpty[0]?.toJS();
+  try {
+    return nonEmpty[0]?.toJS();
+  } catch (error) {
+    // The document is well-formed but has no value: an alias used before its anchor, or one
+    // that expands past the parser's alias limit.
+    throw new GatewayError(
+      "invalid_input",
+      `The manifest is not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+    );
+  }
 }
 
 export interface ParsedManifest {
