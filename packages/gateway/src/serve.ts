@@ -1,5 +1,5 @@
 // Wiring: configuration in, a running MCP server out. The only place that builds the pipeline.
-import { GatewayError, type ToolSettings } from "@capi-mcp/core";
+import { execTimeoutWithin, GatewayError, type ToolSettings } from "@capi-mcp/core";
 import {
   createStreamableHttpHandler,
   type McpServerDependencies,
@@ -88,7 +88,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const settings: ToolSettings = {
     dryRun: config.dryRun,
     outputBudgetBytes,
-    execTimeoutMilliseconds: Math.min(config.toolTimeoutMilliseconds, 30_000),
+    // Strictly inside the tool timeout: an exec stopped at its bound still answers with its output.
+    execTimeoutMilliseconds: execTimeoutWithin(config.toolTimeoutMilliseconds),
     execMaxOutputBytes: 32 * 1024,
     logMaxBytes: 32 * 1024,
     logDefaultTailLines: 100,

@@ -73,6 +73,7 @@ describe("k8s_create_resource", () => {
     ["a list", "- apiVersion: v1\n  kind: ConfigMap\n", /one Kubernetes object \(a mapping\)/],
     ["a List kind", "apiVersion: v1\nkind: List\nitems: []\n", /is a List; pass its items one at a time/],
     ["an empty text", "# nothing here\n", /manifest is empty/],
+    ["an alias before its anchor", "apiVersion: v1\nkind: *k\nmetadata:\n  name: &k x\n", /not valid YAML/],
   ])("refuses %s as invalid input before calling the cluster", async (_label, manifest, message) => {
     const cluster = new InMemoryCluster({ name: "dev" });
     const call = runTool(createResourceTool, { manifest }, testContext([cluster]));
