@@ -14,7 +14,7 @@ export function describeNewForward(entry: PortForwardEntry, via: string | undefi
   const { handle } = entry;
   return [
     `Forwarding ${handle.localAddress}:${handle.localPort} → pod ${handle.namespace}/${handle.pod} port ${handle.remotePort}${via === undefined ? "" : ` (${via})`} on cluster ${entry.cluster}.`,
-    `Port-forward id: ${entry.id}. It lasts until this MCP session ends or you call k8s_stop_port_forward with id "${entry.id}".`,
+    `Port-forward id: ${entry.id}. It lasts until this MCP session ends, you call k8s_stop_port_forward with id "${entry.id}", or it has gone unused (no connection, no call in this session) for a few minutes.`,
   ].join("\n");
 }
 

@@ -8,7 +8,7 @@ export const portForwardPodTool = defineTool({
   name: "k8s_port_forward_pod",
   title: "Forward a local port to a pod",
   description:
-    "Opens a listener on 127.0.0.1 that forwards to a pod's port, for this session. Returns the local address and an id for k8s_stop_port_forward.",
+    "Opens a listener on 127.0.0.1 that forwards to a pod's port, for this session (it ends with the session, or when left unused for a few minutes). Returns the local address and an id for k8s_stop_port_forward.",
   operation: "port-forward",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: z.object({

@@ -58,7 +58,7 @@ export const portForwardServiceTool = defineTool({
   name: "k8s_port_forward_service",
   title: "Forward a local port to a service",
   description:
-    "Opens a listener on 127.0.0.1 that forwards to one ready pod behind a Service, for this session. Returns the local address and an id for k8s_stop_port_forward.",
+    "Opens a listener on 127.0.0.1 that forwards to one ready pod behind a Service, for this session (it ends with the session, or when left unused for a few minutes). Returns the local address and an id for k8s_stop_port_forward.",
   operation: "port-forward",
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   input: z.object({
