@@ -156,6 +156,8 @@ describe("the audit record of a manifest", () => {
       const recorded = record?.arguments.manifest as Record<string, Record<string, unknown>>;
       expect(recorded.stringData?.key0, `seed ${seed}:\n${manifest.text}`).toMatch(/^<redacted: \d+ bytes>$/);
       expect(recorded.metadata?.name).toBe(`db-${seed}`);
+      // The target, too, is read from the parsed object.
+      expect(record?.name).toBe(`db-${seed}`);
     }
   });
 

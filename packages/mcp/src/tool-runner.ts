@@ -238,7 +238,10 @@ export async function runTool(
 ): Promise<CallOutcome> {
   const started = performance.now();
   const args = rawArguments ?? {};
-  let target = targetFromArguments(args, environment.session, environment.catalog);
+  // Parsed once, field by field: the audit record holds these, and the target is read from them
+  // (a manifest given as text names its kind and name once parsed).
+  const recorded = recordedArguments(tool, args);
+  let target = targetFromArguments(recorded, environment.session, environment.catalog);
   const call = dependencies.telemetry.startToolCall({
     tool: tool.name,
     sessionId: environment.session.id,
@@ -319,7 +322,7 @@ export async function runTool(
     client: environment.client,
     tool: tool.name,
     ...definedEntries(target),
-    arguments: dependencies.guard.redactArguments(tool.name, recordedArguments(tool, args)),
+    arguments: dependencies.guard.redactArguments(tool.name, recorded),
     dryRun: isMutation(tool.operation) ? dryRun : false,
     outcome,
     ...(errorCode ? { errorCode } : {}),
