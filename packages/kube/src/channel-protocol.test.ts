@@ -66,3 +66,17 @@ describe("the channel protocol", () => {
     expect(cutUtf8(text, 10).toString("utf8")).toBe("aé€😀");
   });
 });
+
+describe("an exec failure's text", () => {
+  it("passes the server-text redaction: an embedded object does not reach the answer", () => {
+    const stored = Buffer.from("a stored value 1234567890").toString("base64");
+    const outcome = exitOutcomeFromStatus(
+      JSON.stringify({
+        status: "Failure",
+        message: `admission refused: Invalid value: "{\\"data\\":{\\"k\\":\\"${stored}\\"}}"`,
+      }),
+    );
+    expect(outcome.failure).toContain("admission refused: Invalid value");
+    expect(outcome.failure).not.toContain(stored);
+  });
+});

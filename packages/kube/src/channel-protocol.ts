@@ -6,6 +6,8 @@
  * of them carries only the port number, two bytes little-endian.
  */
 
+import { scrubServerText } from "./errors.js";
+
 export const channelProtocolV5 = "v5.channel.k8s.io";
 export const channelProtocolV4 = "v4.channel.k8s.io";
 
@@ -52,7 +54,7 @@ export function exitOutcomeFromStatus(text: string): ExitOutcome {
     status = JSON.parse(text) as typeof status;
   } catch {
     // v1-style plain text on the error channel: the command failed to run.
-    return { exitCode: undefined, failure: text.trim() || "the command failed without a status" };
+    return { exitCode: undefined, failure: scrubServerText(text.trim()) || "the command failed without a status" };
   }
   if (status.status === "Success") return { exitCode: 0 };
   if (status.reason === "NonZeroExitCode") {
@@ -60,7 +62,8 @@ export function exitOutcomeFromStatus(text: string): ExitOutcome {
     const code = Number(cause?.message);
     if (cause && Number.isInteger(code)) return { exitCode: code };
   }
-  return { exitCode: undefined, failure: status.message ?? "the command failed without a message" };
+  // Written by the API server or the kubelet: it passes the same redaction as every server text.
+  return { exitCode: undefined, failure: scrubServerText(status.message ?? "the command failed without a message") };
 }
 
 /**
