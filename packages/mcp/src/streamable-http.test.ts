@@ -162,6 +162,19 @@ describe("streamable HTTP sessions", () => {
     expect(events.filter((event) => event.type === "closed" && event.reason === "principal-limit")).toHaveLength(18);
   });
 
+  it("applies the caps to an initialize sent as a one-element batch too", async () => {
+    const { handler } = handlerWith({ maxSessions: 10, maxSessionsPerPrincipal: 2 });
+    const flooder = identityOf("batcher");
+    for (let index = 0; index < 6; index += 1) {
+      const response = await handler.handle(
+        new Request("http://127.0.0.1/mcp", { method: "POST", headers, body: JSON.stringify([initialize]) }),
+        flooder,
+      );
+      expect(response.status).toBe(200);
+    }
+    expect(handler.sessionCount).toBe(2);
+  });
+
   it("at the global cap, a newcomer pushes out the oldest idle session of anyone rather than being refused", async () => {
     const { handler, events } = handlerWith({ maxSessions: 4, maxSessionsPerPrincipal: 4 });
     const users = ["a", "b", "c", "d"].map(identityOf);

@@ -68,8 +68,12 @@ function screened(message: unknown, opensSession: boolean): Response | undefined
     : undefined;
 }
 
+/** Whether the body opens a session: an initialize, alone or as the one element of a batch. */
 function isInitialize(message: unknown): boolean {
-  return typeof message === "object" && message !== null && (message as { method?: unknown }).method === "initialize";
+  const messages: unknown[] = Array.isArray(message) ? message : [message];
+  return messages.some(
+    (item) => typeof item === "object" && item !== null && (item as { method?: unknown }).method === "initialize",
+  );
 }
 
 /** The same human on every request of a session: a session id alone grants nothing. */
