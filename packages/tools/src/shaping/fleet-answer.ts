@@ -25,6 +25,34 @@ function heading(cluster: string): string {
   return `## ${cluster}`;
 }
 
+// Room for the answer's header and the errors' heading, never given to a cluster.
+const fleetHeaderReserveBytes = 1024;
+// A heading is followed by a newline, and sections are separated by a blank line.
+const sectionSeparatorBytes = 4;
+
+/** Each cluster's equal share of a fleet-wide answer: its section, or its error line. */
+function clusterShareBytes(budgetBytes: number, clusters: number): number {
+  return Math.floor((budgetBytes - fleetHeaderReserveBytes) / Math.max(1, clusters));
+}
+
+/**
+ * The bytes one cluster's body and footer may take in a fleet-wide answer. A section fitted to
+ * this (see fitListPage) is never cut by renderFleetAnswer, so its continue token stays exact.
+ */
+export function fleetSectionBudget(budgetBytes: number, clusters: number, cluster: string): number {
+  return clusterShareBytes(budgetBytes, clusters) - byteLength(heading(cluster)) - sectionSeparatorBytes;
+}
+
+function cappedFailure(failure: { cluster: string; message: string }, shareBytes: number) {
+  const room = Math.max(80, shareBytes - byteLength(failure.cluster) - 3);
+  if (byteLength(failure.message) <= room) return failure;
+  // Cut a little short: a character split by the cut decodes as one 3-byte replacement.
+  const cut = Buffer.from(failure.message, "utf8")
+    .subarray(0, room - 8)
+    .toString("utf8");
+  return { cluster: failure.cluster, message: `${cut} …` };
+}
+
 function renderSection(section: ClusterSection, body: string): string {
   return [heading(section.cluster), body, section.footer].filter((part) => part !== "").join("\n");
 }
@@ -109,7 +137,7 @@ export function renderFanOutAnswer<T>(answer: {
   const failures: { cluster: string; message: string }[] = [];
   for (const outcome of answer.outcomes) {
     if (outcome.ok) sections.push({ cluster: outcome.cluster, ...answer.section(outcome.value) });
-    else failures.push(outcome);
+    else failures.push(cappedFailure(outcome, clusterShareBytes(answer.budgetBytes, answer.clusterCount)));
   }
   const header = [
     `${answer.subject} on ${answer.fleetDescription}: ${sections.length} answered${failures.length === 0 ? "" : `, ${failures.length} failed (errors at the end)`}.`,

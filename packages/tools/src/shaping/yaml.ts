@@ -30,9 +30,12 @@ export function toYaml(object: KubeObject): string {
   return stringify(stripForDisplay(object), { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd();
 }
 
+/** What separates the documents of a multi-document YAML stream. */
+export const yamlDocumentSeparator = "\n---\n";
+
 /** Several objects as one multi-document YAML stream. */
 export function toYamlDocuments(objects: readonly KubeObject[]): string {
-  return objects.map((object) => toYaml(object)).join("\n---\n");
+  return objects.map((object) => toYaml(object)).join(yamlDocumentSeparator);
 }
 
 /** Any value (a spec, a status) as YAML, with the same settings as `toYaml`. */

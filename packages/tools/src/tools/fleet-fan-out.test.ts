@@ -175,7 +175,7 @@ describe("k8s_list_resources across clusters", () => {
     ).toBe(false);
   });
 
-  it("cuts sections that still do not fit, saying so, but never their footers", async () => {
+  it("fits each section to its share of the budget, never cutting a row, so each continue token resumes after the last row shown", async () => {
     const members = Array.from({ length: 3 }, (_, index) => ({
       cluster: { namespace: "org-big", name: `c${index}`, labels: { size: "big" } },
       access: { objects: generatePods(100) },
@@ -186,7 +186,8 @@ describe("k8s_list_resources across clusters", () => {
       testContext(fleetCatalog(members).catalog, { settings: { outputBudgetBytes: 12_000 } }),
     );
     expect(byteLength(result.text)).toBeLessThanOrEqual(12_000);
-    expect(result.text.match(/\[Truncated: /g)).toHaveLength(3);
+    expect(result.text).not.toContain("[Truncated");
+    expect(result.text.match(/so that it fits the answer budget/g)).toHaveLength(3);
     expect(result.text.match(/continue: "[^"]+"\./g)).toHaveLength(3);
   });
 });

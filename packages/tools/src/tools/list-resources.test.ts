@@ -7,6 +7,18 @@ import { sampleCluster } from "../testing/sample-cluster.js";
 import { testContext } from "../testing/test-context.js";
 import { listResourcesTool } from "./list-resources.js";
 
+/** A small seeded generator (mulberry32), so a failing walk reproduces. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 describe("k8s_list_resources", () => {
   it("lists pods of one namespace as a table with pod columns and a complete-list footer", async () => {
     const result = await runTool(
@@ -96,7 +108,7 @@ describe("k8s_list_resources", () => {
     expect(yaml.text).not.toContain("last-applied-configuration");
   });
 
-  it("cuts a page that exceeds the budget, keeps the paging footer and says to use a smaller limit", async () => {
+  it("fits a page that exceeds the budget to the rows that fit, never cutting one, and says so", async () => {
     const cluster = new InMemoryCluster({ name: "dev", objects: generatePods(300) });
     const result = await runTool(
       listResourcesTool,
@@ -104,8 +116,72 @@ describe("k8s_list_resources", () => {
       testContext([cluster], { settings: { outputBudgetBytes: 20_000 } }),
     );
     expect(byteLength(result.text)).toBeLessThanOrEqual(20_000);
-    expect(result.text).toMatch(/\[Truncated: .*smaller limit/);
+    expect(result.text).not.toContain("[Truncated");
+    expect(result.text).toMatch(/This page holds \d+ objects instead of up to 200 so that it fits the answer budget/);
     expect(result.text).toMatch(/continue: "[^"]+"\.$/m);
+    const lastCall = cluster.callsTo("list").at(-1)?.arguments[1] as { limit: number };
+    expect(lastCall.limit).toBe(result.text.split("\n---\n").length);
+  });
+
+  it("walks every object exactly once, in every output format, at every limit and budget, without a page ever being cut", async () => {
+    const pods = generatePods(300);
+    const names = [...new Set(pods.map((pod) => pod.metadata?.name ?? ""))];
+    const random = seededRandom(8);
+    for (let walk = 0; walk < 9; walk++) {
+      const output = (["table", "names", "yaml"] as const)[walk % 3] ?? "table";
+      const limit = [1, 7, 100, 250, 500][Math.floor(random() * 5)] ?? 100;
+      const budget = [6_000, 20_000, 60_000][Math.floor(random() * 3)] ?? 20_000;
+      const cluster = new InMemoryCluster({ name: "dev", objects: pods });
+      const context = testContext([cluster], { settings: { outputBudgetBytes: budget } });
+      const pages: string[] = [];
+      let token: unknown;
+      do {
+        const page = await runTool(
+          listResourcesTool,
+          { resource: "pods", namespace: "shop", limit, output, ...(token === undefined ? {} : { continue: token }) },
+          context,
+        );
+        const where = `${output}, limit ${limit}, budget ${budget}, page ${pages.length}`;
+        expect(byteLength(page.text), where).toBeLessThanOrEqual(budget);
+        expect(page.text, where).not.toContain("[Truncated");
+        pages.push(page.text);
+        token = page.structured?.continue ?? undefined;
+      } while (token !== undefined && pages.length < 800);
+      const where = `${output}, limit ${limit}, budget ${budget}`;
+      // Each object must be on exactly one page: counted per page, so a name twice in one YAML
+      // document is not a repeat.
+      const pagesShowing = new Map<string, number>();
+      for (const page of pages) {
+        for (const name of new Set(page.match(/[a-z]+-[a-z]+-7d9f8b6c4d-[0-9a-z]{5}/g) ?? [])) {
+          pagesShowing.set(name, (pagesShowing.get(name) ?? 0) + 1);
+        }
+      }
+      const missing = names.filter((name) => !pagesShowing.has(name));
+      const repeated = names.filter((name) => (pagesShowing.get(name) ?? 0) > 1);
+      expect(missing, where).toEqual([]);
+      expect(repeated, where).toEqual([]);
+    }
+  }, 60_000);
+
+  it("shows one object larger than the whole budget alone and cut, and continues right after it", async () => {
+    const huge = makePod({ name: "huge", namespace: "shop", labels: { blob: "x".repeat(9_000) } });
+    const cluster = new InMemoryCluster({
+      name: "dev",
+      objects: [huge, makePod({ name: "small", namespace: "shop" })],
+    });
+    const context = testContext([cluster], { settings: { outputBudgetBytes: 4_000 } });
+    const first = await runTool(listResourcesTool, { resource: "pods", namespace: "shop", output: "yaml" }, context);
+    expect(byteLength(first.text)).toBeLessThanOrEqual(4_000);
+    expect(first.text).toContain("name: huge");
+    expect(first.text).toContain("larger than the answer budget on its own");
+    const second = await runTool(
+      listResourcesTool,
+      { resource: "pods", namespace: "shop", output: "yaml", continue: first.structured?.continue },
+      context,
+    );
+    expect(second.text).toContain("name: small");
+    expect(second.text).not.toContain("name: huge");
+    expect(second.text).toContain("This is the complete list.");
   });
 
   it("passes on the guard's note about namespaces it hid", async () => {

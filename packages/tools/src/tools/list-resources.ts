@@ -4,13 +4,14 @@ import {
   defineTool,
   GatewayError,
   type KubeList,
+  type KubeObject,
   type ToolContext,
 } from "@capi-mcp/core";
 import { z } from "zod";
-import { renderFanOutAnswer } from "../shaping/fleet-answer.js";
+import { fleetSectionBudget, renderFanOutAnswer } from "../shaping/fleet-answer.js";
+import { fitListPage } from "../shaping/list-page.js";
 import { renderResourceTable } from "../shaping/resource-table.js";
-import { toYamlDocuments } from "../shaping/yaml.js";
-import { withinBudget } from "../support/answer.js";
+import { toYaml, yamlDocumentSeparator } from "../shaping/yaml.js";
 import { accessCluster } from "../support/cluster.js";
 import { fanOut } from "../support/fan-out.js";
 import {
@@ -41,8 +42,10 @@ export function listFooter(
   what: string,
   scope: string,
   nextPage = defaultNextPage,
+  pageNote?: string,
 ): string {
   const lines = [`${shown} ${what} ${scope}.`];
+  if (pageNote !== undefined) lines.push(pageNote);
   const token = list.metadata?.continue;
   if (token !== undefined && token !== "") {
     const remaining = list.metadata?.remainingItemCount;
@@ -57,7 +60,9 @@ export function listFooter(
 }
 
 const narrowHint =
-  "Rows cut here are not on the next page: ask again with a smaller limit (then page with continue), a namespace, a labelSelector or fieldSelector, or output: table instead of yaml.";
+  "Ask again with a smaller limit (then page with continue), a namespace, a labelSelector or fieldSelector, or output: table instead of yaml.";
+const oversizedHint =
+  "Read this object whole with k8s_get_resource, or list with output: table or names; continue still resumes after it.";
 
 // Rough bytes per row by output, to lower a fleet-wide limit before fetching rather than cutting after.
 const bytesPerRow = { table: 120, names: 60, yaml: 2500 } as const;
@@ -106,40 +111,57 @@ interface ClusterPage {
   readonly footer: string;
 }
 
-/** One page of one cluster's list, rendered: what a single-cluster answer and a fleet section share. */
+/**
+ * One page of one cluster's list, rendered and fitted to `budgetBytes` (body and footer): what a
+ * single-cluster answer and a fleet section share. The page never relies on being cut later:
+ * it holds only the rows that fit, and its continue token resumes right after the last of them.
+ */
 async function listOnCluster(
   access: ClusterAccess,
   options: ListInput,
   limit: number,
   nextPage: string | undefined,
+  budgetBytes: number,
 ): Promise<ClusterPage> {
   const resource = await access.resolve({ resource: options.resource, apiVersion: options.apiVersion });
   const namespace = resource.namespaced ? options.namespace : undefined;
   const acrossNamespaces = resource.namespaced && namespace === undefined;
-  const list = await access.list(resource, {
-    namespace,
-    labelSelector: options.labelSelector,
-    fieldSelector: options.fieldSelector,
-    limit,
-    continue: options.continue,
-  });
   const scope = !resource.namespaced
     ? `(cluster-scoped${options.namespace === undefined ? "" : `; namespace "${options.namespace}" ignored`})`
     : acrossNamespaces
       ? "across all namespaces"
       : `in namespace ${namespace}`;
-  const footer = listFooter(list, list.items.length, resource.resource, scope, nextPage);
-  if (list.items.length === 0) return { resource, namespace, list, body: "", footer: footer.replace(/^0 /, "No ") };
-  const body =
+  const render =
     options.output === "yaml"
-      ? toYamlDocuments(list.items)
+      ? { each: (item: KubeObject) => toYaml(item), separator: yamlDocumentSeparator }
       : options.output === "names"
-        ? list.items
-            .map((item) =>
+        ? {
+            each: (item: KubeObject) =>
               acrossNamespaces ? `${item.metadata?.namespace}/${item.metadata?.name}` : `${item.metadata?.name}`,
-            )
-            .join("\n")
-        : renderResourceTable(resource, list.items, { showNamespace: acrossNamespaces });
+            separator: "\n",
+          }
+        : {
+            whole: (items: readonly KubeObject[]) =>
+              items.length === 0 ? "" : renderResourceTable(resource, [...items], { showNamespace: acrossNamespaces }),
+          };
+  const { list, body, footer } = await fitListPage({
+    fetch: (pageLimit) =>
+      access.list(resource, {
+        namespace,
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        limit: pageLimit,
+        continue: options.continue,
+      }),
+    render,
+    footer: (page, pageNote) => {
+      const text = listFooter(page, page.items.length, resource.resource, scope, nextPage, pageNote);
+      return page.items.length === 0 ? text.replace(/^0 /, "No ") : text;
+    },
+    limit,
+    budgetBytes,
+    oversizedHint,
+  });
   return { resource, namespace, list, body, footer };
 }
 
@@ -161,7 +183,13 @@ async function listOnFleet(options: ListInput, fleet: FleetSelection, context: T
     fleet.clusters,
     async (cluster) => {
       const access = await context.clusters.access(cluster);
-      return listOnCluster(access, options, limit, `call again for this cluster alone, with cluster: "${cluster}" and`);
+      return listOnCluster(
+        access,
+        options,
+        limit,
+        `call again for this cluster alone, with cluster: "${cluster}" and`,
+        fleetSectionBudget(context.settings.outputBudgetBytes, fleet.clusters.length, cluster),
+      );
     },
     {
       concurrency: context.settings.fanoutConcurrency,
@@ -220,7 +248,13 @@ export const listResourcesTool = defineTool({
     if (fleet !== undefined) return listOnFleet(options, fleet, context);
 
     const access = await accessCluster(options.cluster, context);
-    const { resource, namespace, list, body, footer } = await listOnCluster(access, options, options.limit, undefined);
+    const { resource, namespace, list, body, footer } = await listOnCluster(
+      access,
+      options,
+      options.limit,
+      undefined,
+      context.settings.outputBudgetBytes,
+    );
     const target = { cluster: access.cluster, namespace, kind: resource.kind };
     const structured = {
       cluster: access.cluster,
@@ -231,8 +265,7 @@ export const listResourcesTool = defineTool({
       continue: list.metadata?.continue || null,
       remainingItemCount: list.metadata?.remainingItemCount ?? null,
     };
-    if (body === "") return { text: footer, structured, target };
-    const text = withinBudget(context, body, { footer, narrowHint });
-    return { text, structured, target };
+    // The page was fitted to the budget whole, so nothing cuts it.
+    return { text: body === "" ? footer : `${body}\n${footer}`, structured, target };
   },
 });
