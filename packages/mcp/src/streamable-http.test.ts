@@ -175,6 +175,16 @@ describe("streamable HTTP sessions", () => {
     expect(handler.sessionCount).toBe(2);
   });
 
+  it("keeps the caps when many initializes arrive at once", async () => {
+    const { handler } = handlerWith({ maxSessions: 6, maxSessionsPerPrincipal: 3 });
+    const flooder = identityOf("concurrent");
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, async () => (await openSession(handler, flooder)).status),
+    );
+    expect(handler.sessionCount).toBeLessThanOrEqual(3);
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+  });
+
   it("at the global cap, a newcomer pushes out the oldest idle session of anyone rather than being refused", async () => {
     const { handler, events } = handlerWith({ maxSessions: 4, maxSessionsPerPrincipal: 4 });
     const users = ["a", "b", "c", "d"].map(identityOf);

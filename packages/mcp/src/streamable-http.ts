@@ -201,6 +201,7 @@ export function createStreamableHttpHandler(
   async function open(request: Request, identity: SessionIdentity, message: unknown): Promise<Response> {
     const principalKey = principalKeyOf(identity);
     const initializing = isInitialize(message);
+    let evictions: readonly { session: Session; reason: SessionEndReason }[] = [];
     if (initializing) {
       const admission = table.admit(principalKey);
       if (!admission.admitted) {
@@ -216,7 +217,7 @@ export function createStreamableHttpHandler(
               "retry-after": "30",
             });
       }
-      for (const { session, reason } of admission.evict) await closeSession(session.id, reason);
+      evictions = admission.evict;
     }
     const id = randomUUID();
     const state = createSessionState(id);
@@ -229,21 +230,33 @@ export function createStreamableHttpHandler(
       ...(options.maxRequestBodyBytes ? { maxRequestBodySize: options.maxRequestBodyBytes } : {}),
       onsessionclosed: (closed) => closeSession(closed, "deleted"),
     });
-    await server.connect(transport);
     const session: Session = {
       id,
       principalKey,
       state,
       resources: { transport, server, identity },
-      inFlight: 0,
+      // Held in use until its initialize is answered, so no one else's admission evicts it.
+      inFlight: 1,
       openStreams: 0,
       heldStream: false,
       lastActivity: Date.now(),
       forwardActivity: new Map(),
     };
-    // Counted from the start, so concurrent initializes cannot all pass the caps at once.
+    // Counted before the first await, in the same turn as its admission: concurrent initializes
+    // each see the others, so together they cannot pass the caps.
     if (initializing) table.add(session);
-    const response = await serve(session, request);
+    let response: Response;
+    try {
+      for (const { session: evicted, reason } of evictions) await closeSession(evicted.id, reason);
+      await server.connect(transport);
+      response = await serve(session, request);
+    } catch (error) {
+      table.remove(id);
+      await server.close().catch(() => undefined);
+      throw error;
+    } finally {
+      session.inFlight -= 1;
+    }
     if (transport.sessionId === id) {
       if (!initializing) table.add(session);
       report({ type: "opened" });
