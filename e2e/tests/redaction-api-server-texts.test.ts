@@ -2,12 +2,21 @@
 // gateway's redaction: forced server-side rejections of every mutating tool on a Secret whose
 // values were written directly to the API server, then a scan of everything the gateway wrote.
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FleetInfo, fleetAdminClient } from "../fleet/fleet.ts";
 import { auditEventsMatching, fleetInfo } from "../fleet/test-context.ts";
-import { type GatewayUnderTest, type HttpGatewayProcess, resultText, startHttpGateway } from "../gateway/harness.ts";
+import {
+  type GatewayUnderTest,
+  type HttpGatewayProcess,
+  resultText,
+  startHttpGateway,
+  userKubeconfig,
+} from "../gateway/harness.ts";
 
 const cluster = "org-acme/dev";
 const allOperations = ["--allow-operations", "create,apply,patch,scale,delete,exec,port-forward"];
@@ -168,11 +177,20 @@ describe.each([
   ["every mutation a dry run", ["--dry-run"]],
 ])("redaction of API-server texts on a Secret, %s", (_label, extraArguments) => {
   let gateway: GatewayUnderTest & { process: HttpGatewayProcess };
+  // As bob, who may not change the default namespace: the authorizer refuses the Secret itself.
+  let readOnly: GatewayUnderTest & { process: HttpGatewayProcess };
+  let scratch: string;
   const answers: { label: string; text: string; isError: boolean }[] = [];
 
   beforeAll(async () => {
+    scratch = await mkdtemp(path.join(os.tmpdir(), "capi-mcp-redaction-"));
     gateway = await startHttpGateway({
       kubeconfig: info.kubeconfig,
+      context: cluster,
+      extraArguments: [...allOperations, "--debug", ...extraArguments],
+    });
+    readOnly = await startHttpGateway({
+      kubeconfig: await userKubeconfig(info, "bob", scratch),
       context: cluster,
       extraArguments: [...allOperations, "--debug", ...extraArguments],
     });
@@ -180,10 +198,20 @@ describe.each([
       const result = await gateway.client.callTool({ name: call.tool, arguments: call.arguments });
       answers.push({ label: call.label, text: resultText(result), isError: result.isError === true });
     }
+    const secret = { cluster, resource: "secrets", name: secretName, namespace };
+    for (const [label, tool, args] of [
+      ["delete, forbidden", "k8s_delete_resource", secret],
+      ["patch, forbidden", "k8s_patch_resource", { ...secret, patch: { data: { bad: "!!!" } } }],
+    ] as const) {
+      const result = await readOnly.client.callTool({ name: tool, arguments: args });
+      answers.push({ label, text: resultText(result), isError: result.isError === true });
+    }
   });
 
   afterAll(async () => {
     await gateway?.stop();
+    await readOnly?.stop();
+    await rm(scratch, { recursive: true, force: true });
   });
 
   it("the API server itself embeds the stored values in its rejection, so the scan below can fail", async () => {
@@ -205,6 +233,7 @@ describe.each([
     expect(badBase64?.text).toContain("illegal base64 data");
     expect(badBase64?.text).toContain("Invalid value");
     expect(answers.find((answer) => answer.label === "merge patch, immutable type")?.text).toContain("immutable");
+    expect(answers.find((answer) => answer.label === "delete, forbidden")?.text).toMatch(/^Forbidden/);
   });
 
   it("no stored or sent value, raw or base64, is in any answer", () => {
@@ -212,7 +241,7 @@ describe.each([
   });
 
   it("no stored or sent value is in the audit records, which name every call", async () => {
-    const records = await gateway.auditRecords();
+    const records = [...(await gateway.auditRecords()), ...(await readOnly.auditRecords())];
     expect(
       records.filter((record) => record.kind === "secrets" || record.kind === "Secret").length,
     ).toBeGreaterThanOrEqual(rejectedCalls().length);
@@ -220,7 +249,7 @@ describe.each([
   });
 
   it("no stored or sent value is in the gateway's logs", () => {
-    const logs = gateway.process.stderr();
+    const logs = gateway.process.stderr() + readOnly.process.stderr();
     expect(logs).toContain("tool call failed");
     expect(leaks(logs)).toEqual([]);
   });
@@ -273,7 +302,7 @@ describe("bounds on the audit record and the exec bound, on the real fleet", () 
     } finally {
       await client.close();
     }
-    const records = await gateway.auditRecords();
+    const records = [...(await gateway.auditRecords()), ...(await readOnly.auditRecords())];
     const record = records.find((candidate) => (candidate.client.name ?? "").startsWith("nnn"));
     expect(record?.client.name).toBe(`${"n".repeat(256)}… [299744 more characters cut by the gateway]`);
     expect(JSON.stringify(record).length).toBeLessThan(8 * 1024);
