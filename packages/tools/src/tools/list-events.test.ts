@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { byteLength } from "../shaping/budget.js";
 import { makeEvent } from "../testing/fixtures.js";
 import { InMemoryCluster } from "../testing/in-memory-cluster.js";
 import { runTool } from "../testing/run-tool.js";
@@ -114,5 +115,32 @@ describe("k8s_list_events", () => {
   it("says when there are none", async () => {
     const result = await runTool(listEventsTool, { namespace: "empty" }, testContext([cluster()]));
     expect(result.text).toBe("No events in namespace empty match.");
+  });
+  it("shows only the newest events that fit the budget whole, never a cut row, and says so", async () => {
+    const many = Array.from({ length: 300 }, (_, index) =>
+      makeEvent({
+        name: `event-${index}`,
+        namespace: "shop",
+        object: { kind: "Pod", name: `web-${index}` },
+        reason: "BackOff",
+        message: `Back-off restarting failed container number ${index} ${"in a long message ".repeat(4)}`,
+        type: "Warning",
+        agoMilliseconds: index * minute,
+      }),
+    );
+    for (const budget of [3_000, 8_000, 20_000]) {
+      const result = await runTool(
+        listEventsTool,
+        { namespace: "shop", limit: 300 },
+        testContext([new InMemoryCluster({ name: "dev", objects: many })], { settings: { outputBudgetBytes: budget } }),
+      );
+      expect(byteLength(result.text)).toBeLessThanOrEqual(budget);
+      expect(result.text).not.toContain("[Truncated");
+      const shown = Number(result.structured?.count);
+      expect(result.text).toContain(`Only ${shown} of the 300 asked for fit the answer budget.`);
+      // The newest first, none skipped: web-0 .. web-(shown-1), each on one whole row.
+      for (let index = 0; index < shown; index++) expect(result.text).toMatch(new RegExp(`pod/web-${index}\\s`));
+      expect(result.text).not.toMatch(new RegExp(`pod/web-${shown}\\s`));
+    }
   });
 });

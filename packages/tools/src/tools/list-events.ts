@@ -1,7 +1,9 @@
 import { type ClusterAccess, defineTool, type KubeObject, type ToolContext } from "@capi-mcp/core";
 import { z } from "zod";
+import { byteLength } from "../shaping/budget.js";
 import { renderEventTable, sortEventsNewestFirst } from "../shaping/events.js";
-import { renderFanOutAnswer } from "../shaping/fleet-answer.js";
+import { fleetSectionBudget, renderFanOutAnswer } from "../shaping/fleet-answer.js";
+import { largestFittingCount } from "../shaping/list-page.js";
 import { plural, withinBudget } from "../support/answer.js";
 import { accessCluster } from "../support/cluster.js";
 import { fanOut } from "../support/fan-out.js";
@@ -64,7 +66,12 @@ interface ClusterEvents {
 }
 
 /** The newest events of one cluster, rendered: what a single-cluster answer and a fleet section share. */
-async function eventsOnCluster(access: ClusterAccess, options: EventsInput, limit: number): Promise<ClusterEvents> {
+async function eventsOnCluster(
+  access: ClusterAccess,
+  options: EventsInput,
+  limit: number,
+  budgetBytes: number,
+): Promise<ClusterEvents> {
   const events = await access.resolve({ resource: "events", apiVersion: "v1" });
   const terms: string[] = [];
   if (options.involvedObjectName !== undefined) terms.push(`involvedObject.name=${options.involvedObjectName}`);
@@ -96,8 +103,8 @@ async function eventsOnCluster(access: ClusterAccess, options: EventsInput, limi
 
   const scope = options.namespace === undefined ? "across all namespaces" : `in namespace ${options.namespace}`;
   const complete = continueToken === undefined;
-  const shown = sortEventsNewestFirst(collected).slice(0, limit);
-  if (shown.length === 0) {
+  const newest = sortEventsNewestFirst(collected).slice(0, limit);
+  if (newest.length === 0) {
     return {
       shown: 0,
       matched: collected.length,
@@ -106,22 +113,41 @@ async function eventsOnCluster(access: ClusterAccess, options: EventsInput, limi
       footer: `No events ${scope} match.${policyNote === undefined ? "" : `\nNote: ${policyNote}`}`,
     };
   }
-  const footerLines = [
-    collected.length > shown.length
-      ? `The ${shown.length} newest of ${plural(collected.length, "matching event")} ${scope}${complete ? "" : " read so far"}.`
-      : `${plural(shown.length, "event")} ${scope}.`,
-  ];
-  if (!complete) {
-    footerLines.push(
-      `Only the first ${collected.length} events were read, so newer ones may be missing: narrow with namespace, involvedObjectName, types or fieldSelector.`,
-    );
-  }
-  if (policyNote !== undefined && policyNote !== "") footerLines.push(`Note: ${policyNote}`);
-  const body = renderEventTable(shown, {
-    showNamespace: options.namespace === undefined,
-    showObject: true,
-    now: new Date(),
-  });
+  const now = new Date();
+  const render = (events: readonly KubeObject[]) =>
+    renderEventTable([...events], { showNamespace: options.namespace === undefined, showObject: true, now });
+  const footerFor = (shown: number) => {
+    const lines = [
+      collected.length > shown
+        ? `The ${shown} newest of ${plural(collected.length, "matching event")} ${scope}${complete ? "" : " read so far"}.`
+        : `${plural(shown, "event")} ${scope}.`,
+    ];
+    if (shown < newest.length) {
+      lines.push(`Only ${shown} of the ${newest.length} asked for fit the answer budget. ${narrowHint}`);
+    }
+    if (!complete) {
+      lines.push(
+        `Only the first ${collected.length} events were read, so newer ones may be missing: narrow with namespace, involvedObjectName, types or fieldSelector.`,
+      );
+    }
+    if (policyNote !== undefined && policyNote !== "") lines.push(`Note: ${policyNote}`);
+    return lines.join("\n");
+  };
+  // The table is fitted to the budget whole (fewer rows, never a cut row), so nothing cuts it later.
+  const fullFooter = footerFor(newest.length);
+  const fitting =
+    byteLength(render(newest)) + 1 + byteLength(fullFooter) <= budgetBytes
+      ? newest.length
+      : largestFittingCount(
+          newest.length,
+          (count) => byteLength(render(newest.slice(0, count))),
+          // A few bytes spare: the counts in the footer may gain digits.
+          budgetBytes - byteLength(footerFor(0)) - 17,
+        );
+  const shown = newest.slice(0, Math.max(1, fitting));
+  const body = render(shown);
+  const footerLines = [footerFor(shown.length)];
+  // One event longer than the whole budget is the only row ever cut, by the caller's backstop.
   return { shown: shown.length, matched: collected.length, complete, body, footer: footerLines.join("\n") };
 }
 
@@ -135,7 +161,13 @@ async function eventsOnFleet(options: EventsInput, fleet: FleetSelection, contex
   });
   const outcomes = await fanOut(
     fleet.clusters,
-    async (cluster) => eventsOnCluster(await context.clusters.access(cluster), options, limit),
+    async (cluster) =>
+      eventsOnCluster(
+        await context.clusters.access(cluster),
+        options,
+        limit,
+        fleetSectionBudget(context.settings.outputBudgetBytes, fleet.clusters.length, cluster),
+      ),
     {
       concurrency: context.settings.fanoutConcurrency,
       timeoutMilliseconds: context.settings.fanoutTimeoutMilliseconds,
@@ -183,7 +215,7 @@ export const listEventsTool = defineTool({
     if (fleet !== undefined) return eventsOnFleet(options, fleet, context);
 
     const access = await accessCluster(options.cluster, context);
-    const events = await eventsOnCluster(access, options, options.limit);
+    const events = await eventsOnCluster(access, options, options.limit, context.settings.outputBudgetBytes);
     const structured = { count: events.shown, matched: events.matched, complete: events.complete };
     const target = { cluster: access.cluster, namespace: options.namespace, kind: "Event" };
     if (events.body === "") return { text: events.footer, structured, target };
