@@ -302,7 +302,7 @@ describe("bounds on the audit record and the exec bound, on the real fleet", () 
     } finally {
       await client.close();
     }
-    const records = [...(await gateway.auditRecords()), ...(await readOnly.auditRecords())];
+    const records = await gateway.auditRecords();
     const record = records.find((candidate) => (candidate.client.name ?? "").startsWith("nnn"));
     expect(record?.client.name).toBe(`${"n".repeat(256)}… [299744 more characters cut by the gateway]`);
     expect(JSON.stringify(record).length).toBeLessThan(8 * 1024);
