@@ -129,6 +129,34 @@ describe("capi_list_clusters", () => {
     expect(seen.size).toBe(1250);
   });
 
+  it("fits a page to the budget whole with a small budget, so a walk at limit 500 shows every cluster exactly once", async () => {
+    const members = Array.from({ length: 1200 }, (_, index) => ({
+      cluster: {
+        namespace: `org-${String(index % 30).padStart(2, "0")}`,
+        name: `cluster-${String(index).padStart(4, "0")}`,
+      },
+    }));
+    const context = testContext(fleetCatalog(members).catalog, { settings: { outputBudgetBytes: 8_000 } });
+    const seen = new Map<string, number>();
+    let token: unknown;
+    let pages = 0;
+    do {
+      const page = await runTool(
+        capiListClustersTool,
+        { limit: 500, ...(token === undefined ? {} : { continue: token }) },
+        context,
+      );
+      expect(byteLength(page.text)).toBeLessThanOrEqual(8_000);
+      expect(page.text).not.toContain("[Truncated");
+      for (const name of names(page.text)) seen.set(name, (seen.get(name) ?? 0) + 1);
+      token = page.structured?.continue ?? undefined;
+      pages += 1;
+    } while (token !== undefined && pages < 500);
+    expect(seen.size).toBe(1200);
+    expect([...seen.values()].every((count) => count === 1)).toBe(true);
+    expect(pages).toBeGreaterThan(3);
+  });
+
   it("resumes after the last cluster shown even when clusters were added before it", async () => {
     const members = ["a", "c", "e"].map((name) => ({ cluster: { namespace: "org", name } }));
     const first = await runTool(capiListClustersTool, { limit: 2 }, testContext(fleetCatalog(members).catalog));

@@ -1,7 +1,9 @@
 import { defineTool, GatewayError } from "@capi-mcp/core";
 import { z } from "zod";
 import { formatAge } from "../shaping/age.js";
+import { byteLength } from "../shaping/budget.js";
 import { clusterAvailability, clusterPhase, partCell, topologyVersion } from "../shaping/capi-cluster.js";
+import { largestFittingCount } from "../shaping/list-page.js";
 import { renderTable } from "../shaping/table.js";
 import { plural, withinBudget } from "../support/answer.js";
 import { type CapiSummary, capiNamespace, capiSummaries } from "../support/cluster-names.js";
@@ -150,11 +152,65 @@ export const capiListClustersTool = defineTool({
         (options.readyOnly !== true || clusterAvailability(cluster.clusterObject).status === "True"),
     );
     const remainingAfter = after === undefined ? matching : matching.filter((cluster) => cluster.name > after);
-    const page = remainingAfter.slice(0, options.limit);
-    const more = remainingAfter.length - page.length;
-    const lastShown = page.at(-1)?.name;
-    const token = more > 0 && lastShown !== undefined ? encodeToken(lastShown, filters) : undefined;
     const filterText = describeFilters(options);
+    const now = new Date();
+    const render = (rows: readonly CapiSummary[]) =>
+      renderTable(
+        ["NAME", "PHASE", availabilityHeader(rows), "CONTROL PLANE", "WORKERS", "VERSION", "AGE"],
+        rows.map((cluster) => [
+          cluster.name,
+          phaseOf(cluster),
+          clusterAvailability(cluster.clusterObject).status,
+          partCell(cluster.clusterObject, "controlPlane"),
+          partCell(cluster.clusterObject, "workers"),
+          topologyVersion(cluster.clusterObject),
+          formatAge(cluster.clusterObject.metadata?.creationTimestamp, now),
+        ]),
+      );
+    const shownBefore = after === undefined ? 0 : matching.length - remainingAfter.length;
+    const footerFor = (rows: readonly CapiSummary[], token: string | undefined) => {
+      const range =
+        rows.length === matching.length
+          ? `${plural(matching.length, "cluster")}${filterText}`
+          : `Clusters ${shownBefore + 1}-${shownBefore + rows.length} of ${matching.length}${filterText}`;
+      return [
+        `${range}${filterText === "" ? "" : `, of ${visible.length} you can see`}.`,
+        countsLine(matching),
+        token === undefined
+          ? after === undefined
+            ? "This is the complete list."
+            : "This is the last page."
+          : `More exist (${remainingAfter.length - rows.length} more): call again with the same arguments and continue: "${token}".`,
+      ].join("\n");
+    };
+    const tokenAfter = (rows: readonly CapiSummary[]) => {
+      const lastShown = rows.at(-1)?.name;
+      return rows.length < remainingAfter.length && lastShown !== undefined
+        ? encodeToken(lastShown, filters)
+        : undefined;
+    };
+    // The page holds only the rows that fit the budget whole, and its token resumes right after
+    // the last of them; a page cut after rendering would lose the rows cut.
+    const candidates = remainingAfter.slice(0, options.limit);
+    const budget = context.settings.outputBudgetBytes;
+    const fitsWhole = (rows: readonly CapiSummary[]) =>
+      byteLength(render(rows)) + 1 + byteLength(footerFor(rows, tokenAfter(rows))) <= budget;
+    const page = fitsWhole(candidates)
+      ? candidates
+      : candidates.slice(
+          0,
+          Math.max(
+            1,
+            largestFittingCount(
+              candidates.length,
+              (count) => byteLength(render(candidates.slice(0, count))),
+              // Spare bytes: the footer of the shorter page may differ a little in its numbers.
+              budget - byteLength(footerFor(candidates, tokenAfter(candidates.slice(0, 1)))) - 64,
+            ),
+          ),
+        );
+    const more = remainingAfter.length - page.length;
+    const token = tokenAfter(page);
     // The Cluster objects live on the management cluster; the catalog read them from there.
     const target = { cluster: "management", namespace: options.namespace, kind: "Cluster" };
     const structured = {
@@ -178,37 +234,10 @@ export const capiListClustersTool = defineTool({
     if (page.length === 0) {
       return { text: `No more clusters after ${after}${filterText}: this is the end of the list.`, structured, target };
     }
-    const now = new Date();
-    const table = renderTable(
-      ["NAME", "PHASE", availabilityHeader(page), "CONTROL PLANE", "WORKERS", "VERSION", "AGE"],
-      page.map((cluster) => [
-        cluster.name,
-        phaseOf(cluster),
-        clusterAvailability(cluster.clusterObject).status,
-        partCell(cluster.clusterObject, "controlPlane"),
-        partCell(cluster.clusterObject, "workers"),
-        topologyVersion(cluster.clusterObject),
-        formatAge(cluster.clusterObject.metadata?.creationTimestamp, now),
-      ]),
-    );
-    const shownBefore = after === undefined ? 0 : matching.length - remainingAfter.length;
-    const range =
-      page.length === matching.length
-        ? `${plural(matching.length, "cluster")}${filterText}`
-        : `Clusters ${shownBefore + 1}-${shownBefore + page.length} of ${matching.length}${filterText}`;
-    const footer = [
-      `${range}${filterText === "" ? "" : `, of ${visible.length} you can see`}.`,
-      countsLine(matching),
-      token === undefined
-        ? after === undefined
-          ? "This is the complete list."
-          : "This is the last page."
-        : `More exist (${more} more): call again with the same arguments and continue: "${token}".`,
-    ].join("\n");
-    const text = withinBudget(context, table, {
+    const footer = footerFor(page, token);
+    const text = withinBudget(context, render(page), {
       footer,
-      narrowHint:
-        "Rows cut here are not on the next page: ask again with a smaller limit (then page with continue), a namespace, a labelSelector or phase.",
+      narrowHint: "Ask again with a smaller limit (then page with continue), a namespace, a labelSelector or phase.",
     });
     return { text, structured, target };
   },
