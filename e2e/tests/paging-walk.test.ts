@@ -79,10 +79,14 @@ async function list(args: Record<string, unknown>) {
 }
 
 /** Follows continue tokens to the end; the pages' texts and every token handed out. */
-async function walk(args: Record<string, unknown>) {
+function walk(args: Record<string, unknown>) {
+  return walkFrom(args, undefined);
+}
+
+async function walkFrom(args: Record<string, unknown>, start: string | undefined) {
   const pages: string[] = [];
   const tokens: string[] = [];
-  let token: string | undefined;
+  let token: string | undefined = start;
   do {
     const page = await list({ ...args, ...(token === undefined ? {} : { continue: token }) });
     expect(page.isError, page.text).toBe(false);
@@ -151,6 +155,33 @@ describe("paging through the gateway over thousands of ConfigMaps", () => {
     expect(pages.join("\n")).not.toContain(`${hiddenNamespace}/`);
     expect(tokens.length).toBeGreaterThan(5);
     for (const token of tokens) expectSealed(token);
+  }, 240_000);
+
+  it("seals the tokens of a fleet-wide list too, and a cluster's token walks the rest of that cluster exactly once", async () => {
+    const args = {
+      resource: "configmaps",
+      namespace: walkedNamespace,
+      labelSelector: label,
+      output: "yaml" as const,
+      limit: 500,
+    };
+    const result = await gateway.client.callTool({
+      name: "k8s_list_resources",
+      arguments: { ...args, clusters: ["org-acme/dev", "org-acme/prod"] },
+    });
+    const text = resultText(result);
+    expect(result.isError, text).not.toBe(true);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(answerBudgetBytes);
+    expect(text).not.toContain("[Truncated");
+    const sections = (result.structuredContent as { clusters: { cluster: string; continue: string | null }[] })
+      .clusters;
+    const dev = sections.find((section) => section.cluster === "org-acme/dev");
+    expect(typeof dev?.continue).toBe("string");
+    for (const section of sections) if (section.continue !== null) expectSealed(section.continue);
+    const rest = await walkFrom({ ...args, cluster: "org-acme/dev", output: "names" }, dev?.continue ?? undefined);
+    const counts = pagesShowing([text, ...rest.pages]);
+    expect(counts.size).toBe(configMapCount);
+    expect([...counts].filter(([, seen]) => seen > 1)).toEqual([]);
   }, 240_000);
 
   it("refuses a changed token, or one reused for another query, telling the model to list again", async () => {
