@@ -124,7 +124,7 @@ describe("k8s_list_resources", () => {
   });
 
   it("walks every object exactly once, in every output format, at every limit and budget, without a page ever being cut", async () => {
-    const pods = generatePods(300);
+    const pods = generatePods(200);
     const names = [...new Set(pods.map((pod) => pod.metadata?.name ?? ""))];
     const random = seededRandom(8);
     for (let walk = 0; walk < 9; walk++) {
