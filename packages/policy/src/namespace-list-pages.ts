@@ -3,7 +3,8 @@ import { GatewayError } from "@capi-mcp/core";
 /**
  * A listing across several allowed namespaces is made of one upstream listing per namespace, so
  * its continue token has to say which namespace to resume in as well as the API server's own
- * token for that namespace. It is opaque to callers, like the API server's.
+ * token for that namespace. It leaves the gateway only sealed (continue-tokens.ts), like the
+ * API server's own tokens; the checks here still run, since rules may differ between replicas.
  */
 export interface NamespacePagePosition {
   readonly namespace: string;
