@@ -1,5 +1,5 @@
 import { GatewayError } from "@capi-mcp/core";
-import { type OptionName, optionSpecs } from "./config.js";
+import { type OptionName, optionSpecs } from "./option-specs.js";
 
 export interface ParsedArguments {
   readonly command: "serve" | "version" | "help";
