@@ -50,6 +50,7 @@ export {
   type SessionState,
   type ToolAnnotations,
   type ToolContext,
+  type ToolContinueTokens,
   type ToolDefinition,
   type ToolResult,
   type ToolSettings,

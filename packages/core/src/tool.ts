@@ -94,9 +94,23 @@ export interface ToolSettings {
   readonly fanoutTimeoutMilliseconds: number;
 }
 
+/**
+ * Seals a position a tool pages by itself (not an API server's list, whose tokens the guarded
+ * access already seals) into an opaque continue token, and opens it again. A token is bound to
+ * the caller, the tool and `query` (the listing's filters, without its page size): it discloses
+ * nothing, and an edited token, another user's, another tool's or another query's fails to open.
+ */
+export interface ToolContinueTokens {
+  seal(position: string, query: string): string;
+  /** The position sealed in `token`; a tampered, foreign or stale token is an `invalid_input` error. */
+  open(token: string, query: string): string;
+}
+
 export interface ToolContext {
   /** Clusters as this caller may see them, already wrapped by the guard. */
   readonly clusters: ClusterCatalog;
+  /** Sealed continue tokens for this caller and tool, provided by the guard. */
+  readonly continueTokens: ToolContinueTokens;
   readonly session: SessionState;
   readonly principal: Principal | undefined;
   readonly settings: ToolSettings;

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createMcpServer, type McpServerDependencies } from "./server.js";
 import { createSessionState } from "./session.js";
+import { testToolContinueTokens } from "./testing/test-dependencies.js";
 import type { CallGuard } from "./tool-runner.js";
 
 const settings: ToolSettings = {
@@ -101,6 +102,7 @@ function guard(options: { deleteAllowed: boolean }): CallGuard {
         ? { allowed: false, error: new GatewayError("denied_by_policy", "delete is disabled in non-destructive mode.") }
         : { allowed: true, dryRun: false },
     guardCatalog: (inner) => inner,
+    toolContinueTokens: testToolContinueTokens,
     redactArguments: (_tool, args) =>
       Object.fromEntries(
         Object.entries(args).map(([key, value]) => [key, key === "secretValue" ? "<redacted>" : value]),

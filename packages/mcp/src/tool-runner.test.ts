@@ -3,15 +3,16 @@ import {
   type ClusterCatalog,
   defineTool,
   GatewayError,
+  type Principal,
   type ToolDefinition,
   type ToolSettings,
 } from "@capi-mcp/core";
-import { redactToolArguments } from "@capi-mcp/policy";
-import { applyResourceTool, createResourceTool } from "@capi-mcp/tools";
+import { createGuard, redactToolArguments } from "@capi-mcp/policy";
+import { applyResourceTool, capiListClustersTool, createResourceTool } from "@capi-mcp/tools";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createSessionState } from "./session.js";
-import { testSettings } from "./testing/test-dependencies.js";
+import { testSettings, testToolContinueTokens } from "./testing/test-dependencies.js";
 import { runTool, type ToolRunnerDependencies } from "./tool-runner.js";
 
 /** A small seeded generator (mulberry32), so a failure names the seed that reproduces it. */
@@ -51,6 +52,7 @@ function runner(overrides: Partial<ToolRunnerDependencies> = {}) {
       offers: () => true,
       decide: () => ({ allowed: true, dryRun: false }),
       guardCatalog: (catalog) => catalog,
+      toolContinueTokens: testToolContinueTokens,
       redactArguments: (_tool, args) => redactToolArguments(args),
     },
     telemetry: { startToolCall: () => ({ end: () => undefined }) },
@@ -74,8 +76,16 @@ function runner(overrides: Partial<ToolRunnerDependencies> = {}) {
       protocolVersion: undefined,
       signal: new AbortController().signal,
     });
-  return { call, audited, logged };
+  return { call, audited, logged, dependencies };
 }
+
+const guardDefaults = {
+  nonDestructive: false,
+  dryRun: false,
+  allowOperations: [],
+  deniedNamespaces: [],
+  allowSecretValues: false,
+};
 
 // Every way the manifest parser lets a text say `kind: Secret`, and write the keys that hold values.
 const kindSpellings: readonly ((random: ReturnType<typeof generator>) => { kind: string; anchor?: string })[] = [
@@ -251,5 +261,62 @@ describe("what a failure logs", () => {
     expect(detail).not.toContain(stored);
     expect(detail).toContain("Invalid value");
     expect(detail.length).toBeLessThan(4200);
+  });
+});
+
+describe("a tool's own continue tokens", () => {
+  const principal = (subject: string): Principal => ({
+    subject,
+    issuer: "https://issuer.example",
+    username: `${subject}@example.com`,
+    email: `${subject}@example.com`,
+    emailVerified: true,
+    groups: [],
+    idTokenCustody: undefined,
+  });
+  const fleet: ClusterCatalog = {
+    defaultCluster: undefined,
+    list: async () =>
+      ["alpha", "bravo", "charlie"].map((name) => ({
+        name: `org-acme/${name}`,
+        clusterObject: {
+          apiVersion: "cluster.x-k8s.io/v1beta2",
+          kind: "Cluster",
+          metadata: { namespace: "org-acme", name },
+        },
+      })),
+    access: noClusters.access,
+  };
+
+  it("are sealed by the guard for the calling principal, so capi_list_clusters' token walks for its user only", async () => {
+    const base = runner().dependencies;
+    const dependencies: ToolRunnerDependencies = {
+      ...base,
+      guard: { ...base.guard, toolContinueTokens: createGuard(guardDefaults).toolContinueTokens },
+    };
+    const listAs = (who: Principal, args: Record<string, unknown>) =>
+      runTool(dependencies, capiListClustersTool as unknown as ToolDefinition, args, {
+        session: createSessionState("session-1"),
+        catalog: fleet,
+        principal: who,
+        client: { name: "test" },
+        protocolVersion: undefined,
+        signal: new AbortController().signal,
+      });
+    const alice = principal("alice");
+    const first = await listAs(alice, { limit: 1 });
+    const token = String(first.structured?.continue);
+    expect(token).toMatch(/^capi-mcp-continue\.v1\./);
+    expect(Buffer.from(token.slice("capi-mcp-continue.v1.".length), "base64url").toString("latin1")).not.toContain(
+      "alpha",
+    );
+    const second = await listAs(alice, { limit: 1, continue: token });
+    expect(second.isError, second.text).toBe(false);
+    expect(second.text).toContain("org-acme/bravo");
+    expect(second.text).not.toContain("org-acme/alpha");
+    const foreign = await listAs(principal("bob"), { limit: 1, continue: token });
+    expect(foreign.isError).toBe(true);
+    expect(foreign.text).toContain("List again from the start, without continue.");
+    expect(foreign.text).not.toContain("org-acme/");
   });
 });

@@ -11,6 +11,7 @@ import {
   type Principal,
   redactServerText,
   type SessionState,
+  type ToolContinueTokens,
   type ToolDefinition,
   type ToolResult,
   type ToolSettings,
@@ -27,6 +28,8 @@ export interface CallGuard {
   ): { allowed: true; dryRun: boolean } | { allowed: false; error: GatewayError };
   /** Wraps the catalog for one call; continue tokens are bound to `principal`. */
   guardCatalog(catalog: ClusterCatalog, principal?: Principal): ClusterCatalog;
+  /** The sealer for a tool's own continue tokens, bound to this tool and `principal`. */
+  toolContinueTokens(toolName: string, principal?: Principal): ToolContinueTokens;
   redactArguments(toolName: string, args: Record<string, unknown>): Record<string, unknown>;
 }
 
@@ -265,6 +268,7 @@ export async function runTool(
     const toolResult: ToolResult = await withTimeout(
       tool.handler(input as never, {
         clusters: dependencies.guard.guardCatalog(environment.catalog, environment.principal),
+        continueTokens: dependencies.guard.toolContinueTokens(tool.name, environment.principal),
         session: environment.session,
         principal: environment.principal,
         settings: {

@@ -4,6 +4,7 @@ import {
   guardedOperations,
   type OperationClass,
   operationClasses,
+  type Principal,
 } from "@capi-mcp/core";
 import { describe, expect, it } from "vitest";
 import { createGuard } from "./guard.js";
@@ -148,5 +149,40 @@ describe("the guarded catalog", () => {
       code: "denied_by_policy",
     });
     expect(access.calls).toEqual([]);
+  });
+});
+
+describe("a tool's own continue tokens", () => {
+  const principal = (subject: string): Principal => ({
+    subject,
+    issuer: "https://issuer.example",
+    username: `${subject}@example.com`,
+    email: `${subject}@example.com`,
+    emailVerified: true,
+    groups: [],
+    idTokenCustody: undefined,
+  });
+
+  it("open for the same tool, user and query, and disclose nothing of the position", () => {
+    const tokens = createGuard(defaults).toolContinueTokens("capi_list_clusters", principal("alice"));
+    const token = tokens.seal("org-acme/dev", '["org-acme"]');
+    expect(Buffer.from(token.replace(/^[^.]*\.v1\./, ""), "base64url").toString("latin1")).not.toContain("org-acme");
+    expect(tokens.open(token, '["org-acme"]')).toBe("org-acme/dev");
+  });
+
+  it("refuse a token sealed for another user, another tool, another query or another gateway, telling to list again", () => {
+    const guard = createGuard(defaults);
+    const token = guard.toolContinueTokens("capi_list_clusters", principal("alice")).seal("org-acme/dev", "[]");
+    const foreign = [
+      () => guard.toolContinueTokens("capi_list_clusters", principal("bob")).open(token, "[]"),
+      () => guard.toolContinueTokens("capi_list_clusters").open(token, "[]"),
+      () => guard.toolContinueTokens("another_tool", principal("alice")).open(token, "[]"),
+      () => guard.toolContinueTokens("capi_list_clusters", principal("alice")).open(token, '["org-acme"]'),
+      () => createGuard(defaults).toolContinueTokens("capi_list_clusters", principal("alice")).open(token, "[]"),
+    ];
+    for (const open of foreign) {
+      expect(open).toThrow(GatewayError);
+      expect(open).toThrow(/List again from the start, without continue/);
+    }
   });
 });

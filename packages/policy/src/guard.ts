@@ -4,10 +4,15 @@ import {
   type ClusterSummary,
   type Principal,
   principalIdentityKey,
+  type ToolContinueTokens,
   type ToolDefinition,
 } from "@capi-mcp/core";
 import { redactToolArguments } from "./argument-redaction.js";
-import { type ContinueTokenSealerOptions, createContinueTokenSealer } from "./continue-tokens.js";
+import {
+  type ContinueTokenBinding,
+  type ContinueTokenSealerOptions,
+  createContinueTokenSealer,
+} from "./continue-tokens.js";
 import type { GuardSettings } from "./guard-settings.js";
 import { guardClusterAccess } from "./guarded-cluster-access.js";
 import { namespaceAllowed } from "./namespace-rules.js";
@@ -27,6 +32,11 @@ export interface Guard {
    * calls (undefined without OAuth): continue tokens are bound to it.
    */
   guardCatalog(catalog: ClusterCatalog, principal?: Principal): ClusterCatalog;
+  /**
+   * The sealer for continue tokens a tool hands out of its own (a listing it pages itself, such
+   * as capi_list_clusters), bound to `principal` and the tool the same way list tokens are.
+   */
+  toolContinueTokens(toolName: string, principal?: Principal): ToolContinueTokens;
   /** Wraps one cluster's access the same way, for callers that hold one directly. */
   guardAccess(access: ClusterAccess, principal?: Principal): ClusterAccess;
   /** Arguments safe to put in an audit record or a span (secret values replaced). */
@@ -63,16 +73,27 @@ export function createGuard(settings: GuardSettings, options: GuardOptions = {})
   // One sealer per guard, not per access: the catalog wraps a fresh access on every call, and a
   // token must open on the next call.
   const continueTokens = createContinueTokenSealer(options.continueTokens);
+  const callerOf = (principal?: Principal): string =>
+    principal === undefined ? gatewayIdentityCaller : principalIdentityKey(principal);
   const guardAccess = (access: ClusterAccess, principal?: Principal): ClusterAccess =>
-    guardClusterAccess(access, rules, {
-      continueTokens,
-      caller: principal === undefined ? gatewayIdentityCaller : principalIdentityKey(principal),
-    });
+    guardClusterAccess(access, rules, { continueTokens, caller: callerOf(principal) });
   return {
     settings: rules,
     offers: (tool) => decideOperation(tool.operation, tool.name, rules).allowed,
     decide: (tool) => decideOperation(tool.operation, tool.name, rules),
     guardAccess,
+    toolContinueTokens(toolName: string, principal?: Principal): ToolContinueTokens {
+      const bindingFor = (query: string): ContinueTokenBinding => ({
+        caller: callerOf(principal),
+        // No cluster is named so: a tool's own token never opens as a list token, nor the reverse.
+        cluster: `(the ${toolName} tool's own listing)`,
+        query,
+      });
+      return {
+        seal: (position, query) => continueTokens.seal(position, bindingFor(query)),
+        open: (token, query) => continueTokens.open(token, bindingFor(query)),
+      };
+    },
     guardCatalog(catalog: ClusterCatalog, principal?: Principal): ClusterCatalog {
       return {
         // A getter, so a catalog whose default changes (a reloaded kubeconfig) is seen live.

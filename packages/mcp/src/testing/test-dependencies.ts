@@ -8,8 +8,18 @@ import {
   type ToolDefinition,
   type ToolSettings,
 } from "@capi-mcp/core";
+import { createGuard } from "@capi-mcp/policy";
 import { z } from "zod";
 import type { McpServerDependencies } from "../server.js";
+
+/** The policy guard's own sealer for a tool's continue tokens (one key for the whole test run). */
+export const testToolContinueTokens = createGuard({
+  nonDestructive: false,
+  dryRun: false,
+  allowOperations: [],
+  deniedNamespaces: [],
+  allowSecretValues: false,
+}).toolContinueTokens;
 
 export const testSettings: ToolSettings = {
   dryRun: false,
@@ -61,6 +71,7 @@ export function testDependencies(
       offers: () => true,
       decide: () => ({ allowed: true, dryRun: false }),
       guardCatalog: (inner) => inner,
+      toolContinueTokens: testToolContinueTokens,
       redactArguments: (_tool, args) => args,
     },
     telemetry: { startToolCall: () => ({ end: () => undefined }) },

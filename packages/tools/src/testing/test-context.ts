@@ -11,6 +11,7 @@ import {
   type ToolSettings,
 } from "@capi-mcp/core";
 import type { InMemoryCluster } from "./in-memory-cluster.js";
+import { testContinueTokens } from "./test-continue-tokens.js";
 
 export class InMemoryCatalog implements ClusterCatalog {
   readonly defaultCluster: string | undefined;
@@ -85,6 +86,8 @@ export interface TestContextOptions {
   readonly session?: SessionState;
   readonly settings?: Partial<ToolSettings>;
   readonly defaultCluster?: string;
+  /** Who calls, for the continue tokens' binding: another caller's tokens do not open. */
+  readonly caller?: string;
 }
 
 /** A ToolContext over in-memory clusters; the first cluster is the default unless told otherwise. */
@@ -98,6 +101,7 @@ export function testContext(
       : new InMemoryCatalog(clusters, "defaultCluster" in options ? { defaultCluster: options.defaultCluster } : {});
   return {
     clusters: catalog,
+    continueTokens: testContinueTokens(options.caller),
     session: options.session ?? newSession(),
     principal: undefined,
     settings: { ...testSettings, ...options.settings },
