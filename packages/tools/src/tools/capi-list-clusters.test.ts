@@ -170,14 +170,49 @@ describe("capi_list_clusters", () => {
     expect(names(next.text)).toEqual(["org/e"]);
   });
 
-  it("refuses a token from another query or not made by it", async () => {
-    const context = fleetContext();
-    const first = await runTool(capiListClustersTool, { limit: 1 }, context);
-    await expect(
-      runTool(capiListClustersTool, { limit: 1, phase: "Provisioned", continue: first.structured?.continue }, context),
-    ).rejects.toThrow(/other filters/);
-    await expect(runTool(capiListClustersTool, { continue: "bm9wZQ" }, context)).rejects.toMatchObject({
-      code: "invalid_input",
+  it("hands out a token that discloses no cluster name, however it is decoded", async () => {
+    const first = await runTool(capiListClustersTool, { limit: 1 }, fleetContext());
+    const token = first.structured?.continue;
+    expect(typeof token).toBe("string");
+    const shown = names(first.text);
+    expect(shown).toHaveLength(1);
+    const decodings = [token as string, ...(token as string).split(".")].flatMap((part) =>
+      (["base64url", "base64", "hex"] as const).map((encoding) => Buffer.from(part, encoding).toString("latin1")),
+    );
+    for (const decoded of [token as string, ...decodings]) {
+      for (const name of [...shown, ...shown.map((name) => name.split("/")[1] ?? name)]) {
+        expect(decoded).not.toContain(name);
+      }
+    }
+  });
+
+  it("refuses an edited token, another user's or one from another filter with the list-again error, listing nothing", async () => {
+    const catalog = sampleFleet().catalog;
+    let listed = 0;
+    const counting = Object.assign(Object.create(catalog) as typeof catalog, {
+      list: async () => {
+        listed += 1;
+        return catalog.list();
+      },
     });
+    const context = testContext(counting, { caller: "alice" });
+    const first = await runTool(capiListClustersTool, { limit: 1 }, context);
+    const token = first.structured?.continue as string;
+    const last = token.at(-1) === "A" ? "B" : "A";
+    listed = 0;
+    const refusals = [
+      runTool(capiListClustersTool, { limit: 1, continue: `${token.slice(0, -1)}${last}` }, context),
+      runTool(capiListClustersTool, { limit: 1, continue: token }, testContext(counting, { caller: "bob" })),
+      runTool(capiListClustersTool, { limit: 1, phase: "Provisioned", continue: token }, context),
+      runTool(capiListClustersTool, { limit: 1, readyOnly: true, continue: token }, context),
+      runTool(capiListClustersTool, { continue: "bm9wZQ" }, context),
+    ];
+    for (const refusal of refusals) {
+      await expect(refusal).rejects.toMatchObject({ code: "invalid_input" });
+      await expect(refusal).rejects.toThrow(/List again from the start, without continue\./);
+    }
+    expect(listed).toBe(0);
+    const resumed = await runTool(capiListClustersTool, { limit: 5, continue: token }, context);
+    expect(names(resumed.text)).not.toContain(names(first.text)[0]);
   });
 });

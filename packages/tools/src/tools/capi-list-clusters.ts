@@ -1,4 +1,4 @@
-import { defineTool, GatewayError } from "@capi-mcp/core";
+import { defineTool } from "@capi-mcp/core";
 import { z } from "zod";
 import { formatAge } from "../shaping/age.js";
 import { byteLength } from "../shaping/budget.js";
@@ -39,51 +39,17 @@ const input = z.object({
 
 type ListClustersInput = z.output<typeof input>;
 
-// FNV-1a: a short fingerprint of the filters, so a token is not reused with other filters.
-function fingerprint(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(36);
-}
-
-function filtersFingerprint(options: ListClustersInput): string {
-  return fingerprint(
-    JSON.stringify([options.namespace, options.labelSelector?.trim(), options.phase?.toLowerCase(), options.readyOnly]),
-  );
-}
-
 /**
- * A token names the last cluster shown, not an offset: clusters added or deleted between two
- * pages then neither repeat nor go missing among those not yet shown.
+ * What a token is bound to besides the caller: the filters, not the page size, so a walk may
+ * change its limit but not what it lists.
  */
-function encodeToken(after: string, filters: string): string {
-  return Buffer.from(JSON.stringify({ after, filters })).toString("base64url");
-}
-
-function decodeToken(token: string, filters: string): string {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    decoded = undefined;
-  }
-  const record = typeof decoded === "object" && decoded !== null ? (decoded as Record<string, unknown>) : {};
-  if (typeof record.after !== "string" || typeof record.filters !== "string") {
-    throw new GatewayError(
-      "invalid_input",
-      "The continue token is not one capi_list_clusters gave out: call again without continue to start from the top.",
-    );
-  }
-  if (record.filters !== filters) {
-    throw new GatewayError(
-      "invalid_input",
-      "The continue token belongs to a list with other filters: pass the same namespace, labelSelector, phase and readyOnly as before, or start again without continue.",
-    );
-  }
-  return record.after;
+function tokenQuery(options: ListClustersInput): string {
+  return JSON.stringify([
+    options.namespace ?? "",
+    options.labelSelector?.trim() ?? "",
+    options.phase?.toLowerCase() ?? "",
+    options.readyOnly === true,
+  ]);
 }
 
 function describeFilters(options: ListClustersInput): string {
@@ -139,8 +105,11 @@ export const capiListClustersTool = defineTool({
   input,
   async handler(options, context) {
     const selector = parseLabelSelector(options.labelSelector ?? "");
-    const filters = filtersFingerprint(options);
-    const after = options.continue === undefined ? undefined : decodeToken(options.continue, filters);
+    // A token holds the last cluster shown, not an offset, so clusters added or deleted between
+    // two pages neither repeat nor go missing; it is sealed, bound to the caller and filters, so
+    // it names no cluster and an edited or foreign one fails to open before anything is listed.
+    const query = tokenQuery(options);
+    const after = options.continue === undefined ? undefined : context.continueTokens.open(options.continue, query);
     // The catalog already holds only what this caller may see; no list call of our own.
     const visible = capiSummaries(await context.clusters.list());
     const wantedPhase = options.phase?.toLowerCase();
@@ -186,7 +155,7 @@ export const capiListClustersTool = defineTool({
     const tokenAfter = (rows: readonly CapiSummary[]) => {
       const lastShown = rows.at(-1)?.name;
       return rows.length < remainingAfter.length && lastShown !== undefined
-        ? encodeToken(lastShown, filters)
+        ? context.continueTokens.seal(lastShown, query)
         : undefined;
     };
     // The page holds only the rows that fit the budget whole, and its token resumes right after
