@@ -144,6 +144,42 @@ for (const mode of ["impersonation", "sso-passthrough"] as const) {
       expect(carol).not.toContain("org-acme/");
     });
 
+    it("walks capi_list_clusters one cluster a page with sealed tokens that open for their user only", async () => {
+      const bob = users.bob as LoggedInClient;
+      const listed = (text: string) => [...text.matchAll(/^(org-[a-z]+\/[a-z-]+)\s/gm)].map((match) => match[1]);
+      const everything = listed((await call(bob, "capi_list_clusters", {})).text);
+      expect(everything.length).toBeGreaterThan(1);
+      const seen: string[] = [];
+      const tokens: string[] = [];
+      let token: string | undefined;
+      do {
+        const result = await bob.client.callTool({
+          name: "capi_list_clusters",
+          arguments: { limit: 1, ...(token === undefined ? {} : { continue: token }) },
+        });
+        expect(result.isError, resultText(result)).not.toBe(true);
+        seen.push(...listed(resultText(result)));
+        token = (result.structuredContent as { continue?: string | null } | undefined)?.continue ?? undefined;
+        if (token !== undefined) tokens.push(token);
+      } while (token !== undefined && seen.length <= everything.length);
+      expect(seen).toEqual(everything);
+      expect(tokens).toHaveLength(everything.length - 1);
+      for (const sealed of tokens) {
+        expect(sealed).toMatch(/^capi-mcp-continue\.v1\.[A-Za-z0-9_-]+$/);
+        const decoded = Buffer.from(sealed.slice("capi-mcp-continue.v1.".length), "base64url").toString("latin1");
+        expect(decoded).not.toContain("org-acme");
+      }
+      for (const [who, args] of [
+        ["alice", { limit: 1, continue: tokens[0] }],
+        ["bob", { limit: 1, namespace: "org-acme", continue: tokens[0] }],
+      ] as const) {
+        const refused = await call(users[who] as LoggedInClient, "capi_list_clusters", args);
+        expect(refused.isError, refused.text).toBe(true);
+        expect(refused.text).toContain("List again from the start, without continue.");
+        expect(refused.text).not.toContain("org-acme/");
+      }
+    });
+
     it("answers a forbidden cluster exactly like an unknown one", async () => {
       const alice = users.alice as LoggedInClient;
       const forbidden = await call(alice, "k8s_list_resources", {
