@@ -146,7 +146,7 @@ for (const mode of ["impersonation", "sso-passthrough"] as const) {
 
     it("walks capi_list_clusters one cluster a page with sealed tokens that open for their user only", async () => {
       const bob = users.bob as LoggedInClient;
-      const listed = (text: string) => [...text.matchAll(/^(org-[a-z]+\/[a-z-]+)\s/gm)].map((match) => match[1]);
+      const listed = (text: string) => [...text.matchAll(/^(org-[a-z]+\/[a-z-]+)\s/gm)].map((match) => match[1] ?? "");
       const everything = listed((await call(bob, "capi_list_clusters", {})).text);
       expect(everything.length).toBeGreaterThan(1);
       const seen: string[] = [];

@@ -5,7 +5,7 @@
 // answers and with its own audit log, which records every request that reached it.
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { type ApiResource, type ClusterAccess, GatewayError, type KubeObject } from "@capi-mcp/core";
+import { type ApiResource, type ClusterAccess, GatewayError, type KubeObject, seededRandom } from "@capi-mcp/core";
 import { createGuard } from "@capi-mcp/policy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetInfo } from "../fleet/fleet.ts";
@@ -40,18 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await clusters.closeAll();
 });
-
-/** A small seeded generator (mulberry32), so a failure reproduces from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(random: () => number, choices: readonly T[]): T {
   return choices[Math.floor(random() * choices.length)] as T;

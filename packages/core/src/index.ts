@@ -35,6 +35,7 @@ export {
 } from "./gateway-error.js";
 export type { KubeList, KubeObject, ObjectMeta } from "./kube-object.js";
 export { type IdTokenCustody, type Principal, principalIdentityKey } from "./principal.js";
+export { seededRandom } from "./seeded-random.js";
 export { omittedByGateway, redactServerText } from "./server-text.js";
 export {
   type AnyShape,

@@ -1,16 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "./seeded-random.js";
 import { omittedByGateway, redactServerText } from "./server-text.js";
 
 /** A small seeded generator (mulberry32), so a failure names the seed that reproduces it. */
 function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const integer = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
   const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"\\|{}[]:,=+/ .-_é€😀';
   const characters = [...alphabet];

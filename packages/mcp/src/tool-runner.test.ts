@@ -4,6 +4,7 @@ import {
   defineTool,
   GatewayError,
   type Principal,
+  seededRandom,
   type ToolDefinition,
   type ToolSettings,
 } from "@capi-mcp/core";
@@ -17,14 +18,7 @@ import { runTool, type ToolRunnerDependencies } from "./tool-runner.js";
 
 /** A small seeded generator (mulberry32), so a failure names the seed that reproduces it. */
 function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const integer = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
   const characters = [..."abcXYZ019 \"'\\:#&*!{}[],|>-é€😀"];
   return {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type ClusterAccess, GatewayError, type KubeObject, type ListOptions } from "@capi-mcp/core";
+import { type ClusterAccess, GatewayError, type KubeObject, type ListOptions, seededRandom } from "@capi-mcp/core";
 import { describe, expect, it } from "vitest";
 import { type ContinueTokenBinding, createContinueTokenSealer } from "./continue-tokens.js";
 import { createGuard } from "./guard.js";
@@ -8,18 +8,6 @@ import { guardClusterAccess } from "./guarded-cluster-access.js";
 import { createInMemoryClusterAccess, testResources } from "./testing/in-memory-cluster-access.js";
 
 const binding: ContinueTokenBinding = { caller: "alice", cluster: "org-acme/dev", query: '["","pods","web","",""]' };
-
-/** A small seeded generator (mulberry32), so a failure reproduces from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function refusal(run: () => unknown): GatewayError {
   try {

@@ -2,25 +2,13 @@
 // through, the API server (modelled here by how it names a namespace and a generated name) acts
 // on inside the open namespaces; whatever it refuses fails with a GatewayError and reaches
 // nothing. The same property against real API servers is e2e/tests/policy-generated-manifests.
-import { type ApiResource, type ClusterAccess, GatewayError, type KubeObject } from "@capi-mcp/core";
+import { type ApiResource, type ClusterAccess, GatewayError, type KubeObject, seededRandom } from "@capi-mcp/core";
 import { describe, expect, it } from "vitest";
 import type { GuardSettings } from "./guard-settings.js";
 import { guardClusterAccess } from "./guarded-cluster-access.js";
 import { namespaceAllowed } from "./namespace-rules.js";
 import { createInMemoryClusterAccess, testResources } from "./testing/in-memory-cluster-access.js";
 import { testPaging } from "./testing/test-paging.js";
-
-/** A small seeded generator (mulberry32), so a failure reproduces from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(random: () => number, choices: readonly T[]): T {
   return choices[Math.floor(random() * choices.length)] as T;

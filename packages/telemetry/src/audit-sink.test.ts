@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AuditEvent } from "@capi-mcp/core";
+import { seededRandom } from "@capi-mcp/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { boundAuditEvent, createAuditSink, longestRecordedArgumentBytes, longestRecordedLabel } from "./audit-sink.js";
 
@@ -138,14 +139,7 @@ describe("authorization records", () => {
 
 /** A small seeded generator (mulberry32), so a failure names the seed that reproduces it. */
 function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const integer = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
   const characters = [...'aZ09-_.é€😀\n"'];
   const text = (length: number) =>

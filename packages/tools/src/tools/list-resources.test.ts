@@ -1,3 +1,4 @@
+import { seededRandom } from "@capi-mcp/core";
 import { describe, expect, it } from "vitest";
 import { byteLength } from "../shaping/budget.js";
 import { generatePods, makePod } from "../testing/fixtures.js";
@@ -6,18 +7,6 @@ import { runTool } from "../testing/run-tool.js";
 import { sampleCluster } from "../testing/sample-cluster.js";
 import { testContext } from "../testing/test-context.js";
 import { listResourcesTool } from "./list-resources.js";
-
-/** A small seeded generator (mulberry32), so a failing walk reproduces. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("k8s_list_resources", () => {
   it("lists pods of one namespace as a table with pod columns and a complete-list footer", async () => {
