@@ -2,10 +2,12 @@
 // start the authorization, walks the upstream login and the gateway's consent page, and connects
 // with the resulting tokens.
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { type RedisServer, startRedisServer } from "../../packages/oauth/src/store/testing/redis-server.ts";
 import { type FleetInfo, fleetOAuthArguments } from "../fleet/fleet.ts";
 import { freePorts } from "../fleet/processes.ts";
 import { type HttpGatewayProcess, startHttpGatewayProcess } from "./harness.ts";
@@ -149,4 +151,43 @@ export async function walkWithoutBrowser(
   } finally {
     agent.close();
   }
+}
+
+/** A real redis-server, a generated token-encryption key and a scratch folder for gateways using them. */
+export interface RedisTokenStore {
+  readonly scratch: string;
+  readonly redis: RedisServer;
+  readonly keyFile: string;
+  /** The gateway flags that select this store. */
+  readonly gatewayArguments: readonly string[];
+  stop(): Promise<void>;
+}
+
+export async function startRedisTokenStore(scratchPrefix: string): Promise<RedisTokenStore> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), scratchPrefix));
+  const redis = await startRedisServer();
+  const keyFile = path.join(scratch, "token-encryption.key");
+  await writeFile(keyFile, randomBytes(32).toString("base64"), { mode: 0o600 });
+  return {
+    scratch,
+    redis,
+    keyFile,
+    gatewayArguments: ["--token-store", "redis", "--redis-url", redis.url, "--token-encryption-key-file", keyFile],
+    async stop() {
+      await redis.stop();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/** capi-mcp with OAuth and the Redis token store, acting by impersonation. */
+export function startRedisOAuthGateway(
+  info: FleetInfo,
+  store: RedisTokenStore,
+  extraArguments: readonly string[] = [],
+): Promise<OAuthGateway> {
+  return startOAuthGateway(info, store.scratch, {
+    kubeAuth: "impersonation",
+    extraArguments: [...store.gatewayArguments, ...extraArguments],
+  });
 }

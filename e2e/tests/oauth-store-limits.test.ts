@@ -1,49 +1,34 @@
 // The Redis token store under abuse: a value that fails to decrypt is refused and reported (one
 // log line with the key and the reason, never the value), and registrations stop at the cap with
 // a 503 while a user who signed in earlier keeps refreshing. Real redis-server, real gateway.
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "../../packages/oauth/src/store/testing/redis-server.ts";
 import type { FleetInfo } from "../fleet/fleet.ts";
 import { freePorts } from "../fleet/processes.ts";
 import { fleetInfo } from "../fleet/test-context.ts";
-import { loginThroughGateway, type OAuthGateway, registerClient, startOAuthGateway } from "../gateway/oauth-flow.ts";
+import {
+  loginThroughGateway,
+  type OAuthGateway,
+  type RedisTokenStore,
+  registerClient,
+  startRedisOAuthGateway,
+  startRedisTokenStore,
+} from "../gateway/oauth-flow.ts";
 
 let info: FleetInfo;
-let scratch: string;
-let redis: RedisServer;
-let keyFile: string;
+let store: RedisTokenStore;
 
 beforeAll(async () => {
   info = await fleetInfo();
-  scratch = await mkdtemp(path.join(os.tmpdir(), "capi-mcp-store-limits-"));
-  redis = await startRedisServer();
-  keyFile = path.join(scratch, "token-encryption.key");
-  await writeFile(keyFile, randomBytes(32).toString("base64"), { mode: 0o600 });
+  store = await startRedisTokenStore("capi-mcp-store-limits-");
 });
 
 afterAll(async () => {
-  await redis?.stop();
-  await rm(scratch, { recursive: true, force: true });
+  await store?.stop();
 });
 
 function redisGateway(extra: readonly string[] = []): Promise<OAuthGateway> {
-  return startOAuthGateway(info, scratch, {
-    kubeAuth: "impersonation",
-    extraArguments: [
-      "--token-store",
-      "redis",
-      "--redis-url",
-      redis.url,
-      "--token-encryption-key-file",
-      keyFile,
-      ...extra,
-    ],
-  });
+  return startRedisOAuthGateway(info, store, extra);
 }
 
 function logLines(gateway: OAuthGateway, event: string): Record<string, unknown>[] {
@@ -52,6 +37,20 @@ function logLines(gateway: OAuthGateway, event: string): Record<string, unknown>
     .split("\n")
     .filter((line) => line.includes(event))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * The gateway's log lines for an event once `expected` of them have been written: its stderr is a
+ * pipe, read asynchronously, so a line can trail the answer that caused it by a few milliseconds.
+ */
+async function loggedLines(gateway: OAuthGateway, event: string, expected: number): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 5_000;
+  let lines = logLines(gateway, event);
+  while (lines.length < expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    lines = logLines(gateway, event);
+  }
+  return lines;
 }
 
 async function mcpStatus(gateway: OAuthGateway, accessToken: string): Promise<number> {
@@ -76,7 +75,7 @@ async function mcpStatus(gateway: OAuthGateway, accessToken: string): Promise<nu
 describe("the Redis token store under abuse", () => {
   it("refuses a tampered or moved token record and logs one event per failure with the key and reason, never the value", async () => {
     const gateway = await redisGateway();
-    const raw = new Redis(redis.url);
+    const raw = new Redis(store.redis.url);
     try {
       const alice = await loginThroughGateway(info, gateway, "alice");
       const accessToken = String(alice.provider.tokens()?.access_token);
@@ -96,7 +95,7 @@ describe("the Redis token store under abuse", () => {
       expect(await mcpStatus(gateway, accessToken)).toBe(401);
 
       const storeKey = String(accessKey).slice("capi-mcp:".length);
-      const failures = logLines(gateway, "token_store_decryption_failed");
+      const failures = await loggedLines(gateway, "token_store_decryption_failed", 2);
       expect(failures.map((line) => [line.key, line.reason])).toEqual([
         [storeKey, "authentication-failed"],
         [storeKey, "malformed"],
@@ -111,7 +110,7 @@ describe("the Redis token store under abuse", () => {
 
   it("stops registrations at the cap with 503 while a user who signed in earlier refreshes and calls tools", async () => {
     const gateway = await redisGateway(["--max-registered-clients", "3"]);
-    const raw = new Redis(redis.url);
+    const raw = new Redis(store.redis.url);
     try {
       await raw.del("capi-mcp:authorization-server:registered-clients");
       const alice = await loginThroughGateway(info, gateway, "alice");
@@ -131,7 +130,7 @@ describe("the Redis token store under abuse", () => {
       expect(refused.headers.get("retry-after")).toBe("60");
       expect(await refused.json()).toMatchObject({ error: "temporarily_unavailable" });
       expect(await raw.zcard("capi-mcp:authorization-server:registered-clients")).toBe(3);
-      expect(logLines(gateway, "registration_capacity_reached")).toHaveLength(1);
+      expect(await loggedLines(gateway, "registration_capacity_reached", 1)).toHaveLength(1);
 
       const refreshed = await fetch(`${gateway.baseUrl}/oauth/token`, {
         method: "POST",
