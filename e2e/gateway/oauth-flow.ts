@@ -191,3 +191,21 @@ export function startRedisOAuthGateway(
     extraArguments: [...store.gatewayArguments, ...extraArguments],
   });
 }
+
+/** A raw `initialize` POST to the gateway's MCP endpoint with a bearer token, as a client without the SDK sends it. */
+export function initializeWithBearer(endpoint: string, accessToken: string, clientName: string): Promise<Response> {
+  return fetch(endpoint, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${accessToken}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: clientName, version: "1" } },
+    }),
+  });
+}

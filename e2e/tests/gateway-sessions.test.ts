@@ -10,6 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetInfo } from "../fleet/fleet.ts";
+import { tcpRoundTrip } from "../fleet/tcp.ts";
 import { fleetInfo } from "../fleet/test-context.ts";
 import { gatewayCli, resultText } from "../gateway/harness.ts";
 import {
@@ -121,22 +122,6 @@ function connectionRefused(port: number): Promise<boolean> {
       resolve(false);
     });
     socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
-  });
-}
-
-function tcpRoundTrip(port: number, payload: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: "127.0.0.1", port }, () => socket.write(payload));
-    let received = "";
-    socket.on("data", (data: Buffer) => {
-      received += data.toString("utf8");
-      if (received.length >= payload.length) {
-        socket.end();
-        resolve(received);
-      }
-    });
-    socket.on("error", reject);
-    setTimeout(() => reject(new Error("no answer through the port-forward")), 10_000).unref();
   });
 }
 

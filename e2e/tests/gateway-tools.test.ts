@@ -1,13 +1,13 @@
 // capi-mcp end to end: the real CLI, the MCP SDK's client, the real fleet.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createConnection } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FleetInfo, fleetAdminClient } from "../fleet/fleet.ts";
+import { tcpRoundTrip } from "../fleet/tcp.ts";
 import { fleetInfo } from "../fleet/test-context.ts";
 import {
   type GatewayUnderTest,
@@ -55,22 +55,6 @@ async function directGet(cluster: "management" | `${string}/${string}`, apiPath:
 
 function unique(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString("hex")}`;
-}
-
-async function tcpRoundTrip(port: number, payload: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: "127.0.0.1", port }, () => socket.write(payload));
-    let received = "";
-    socket.on("data", (data: Buffer) => {
-      received += data.toString("utf8");
-      if (received.length >= payload.length) {
-        socket.end();
-        resolve(received);
-      }
-    });
-    socket.on("error", reject);
-    setTimeout(() => reject(new Error("no answer through the port-forward")), 10_000).unref();
-  });
 }
 
 describe("capi-mcp over streamable HTTP, every operation allowed, on two clusters", () => {

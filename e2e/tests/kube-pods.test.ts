@@ -7,6 +7,7 @@ import type { PortForwardHandle } from "@capi-mcp/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetInfo } from "../fleet/fleet.ts";
 import { loginAs } from "../fleet/login.ts";
+import { tcpRoundTrip } from "../fleet/tcp.ts";
 import { auditEventsMatching, createAccessFactory, failureOf, fleetInfo } from "../fleet/test-context.ts";
 
 let info: FleetInfo;
@@ -237,23 +238,6 @@ describe("exec", () => {
   });
 });
 
-function roundTrip(port: number, payload: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: "127.0.0.1", port }, () => socket.write(payload));
-    let received = "";
-    socket.on("data", (data: Buffer) => {
-      received += data.toString("utf8");
-      if (received.length >= payload.length) {
-        socket.end();
-        resolve(received);
-      }
-    });
-    socket.on("error", reject);
-    socket.on("close", () => resolve(received));
-    setTimeout(() => reject(new Error("no answer through the port-forward")), 10_000).unref();
-  });
-}
-
 describe("port-forward", () => {
   it("carries TCP round trips and HTTP from 127.0.0.1 to the pod's port, each connection on its own stream", async () => {
     const access = await accessTo("org-acme/dev");
@@ -263,8 +247,8 @@ describe("port-forward", () => {
     expect(handle.localPort).toBeGreaterThan(0);
     const marker = `ping ${randomBytes(4).toString("hex")}`;
     const [first, second] = await Promise.all([
-      roundTrip(handle.localPort, `${marker} one`),
-      roundTrip(handle.localPort, `${marker} two`),
+      tcpRoundTrip(handle.localPort, `${marker} one`),
+      tcpRoundTrip(handle.localPort, `${marker} two`),
     ]);
     expect(first).toBe(`${marker} one`);
     expect(second).toBe(`${marker} two`);
@@ -282,15 +266,15 @@ describe("port-forward", () => {
     const closed = new Promise((resolve) => open.once("close", resolve));
     await handle.close();
     await closed;
-    await expect(roundTrip(handle.localPort, "after close")).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await expect(tcpRoundTrip(handle.localPort, "after close")).rejects.toMatchObject({ code: "ECONNREFUSED" });
   });
 
   it("closes a connection whose port the kubelet cannot reach, keeping the listener for the next", async () => {
     const access = await accessTo("org-acme/dev");
     const handle = await access.portForward({ namespace: "web", pod: frontendPod, port: 9999 });
     handles.push(handle);
-    expect(await roundTrip(handle.localPort, "anyone there?")).toBe("");
-    expect(await roundTrip(handle.localPort, "still no one?")).toBe("");
+    expect(await tcpRoundTrip(handle.localPort, "anyone there?")).toBe("");
+    expect(await tcpRoundTrip(handle.localPort, "still no one?")).toBe("");
   });
 
   it("is refused before listening to a user who may not port-forward, without naming her", async () => {

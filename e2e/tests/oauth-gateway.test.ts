@@ -12,6 +12,7 @@ import { auditEventsMatching, fleetInfo } from "../fleet/test-context.ts";
 import { resultText } from "../gateway/harness.ts";
 import {
   answerLoginPages,
+  initializeWithBearer,
   loginThroughGateway,
   type OAuthGateway,
   registerClient,
@@ -41,20 +42,7 @@ async function tokenRequest(gateway: OAuthGateway, form: Record<string, string>)
 }
 
 async function mcpStatus(gateway: OAuthGateway, token: string): Promise<number> {
-  const response = await fetch(gateway.endpoint, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-    }),
-  });
+  const response = await initializeWithBearer(gateway.endpoint, token, "raw");
   await response.body?.cancel();
   return response.status;
 }

@@ -6,6 +6,7 @@ import type { FleetInfo } from "../fleet/fleet.ts";
 import { fleetInfo } from "../fleet/test-context.ts";
 import { resultText } from "../gateway/harness.ts";
 import {
+  initializeWithBearer,
   loginThroughGateway,
   type OAuthGateway,
   type RedisTokenStore,
@@ -45,24 +46,7 @@ describe("capi-mcp with the Redis token store", () => {
 
     const second = await redisGateway();
     try {
-      const initialize = await fetch(second.endpoint, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${accessToken}`,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "initialize",
-          params: {
-            protocolVersion: "2025-11-25",
-            capabilities: {},
-            clientInfo: { name: "after-restart", version: "1" },
-          },
-        }),
-      });
+      const initialize = await initializeWithBearer(second.endpoint, accessToken, "after-restart");
       expect(initialize.status).toBe(200);
       const sessionId = String(initialize.headers.get("mcp-session-id"));
       const call = await fetch(second.endpoint, {

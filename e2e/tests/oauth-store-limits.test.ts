@@ -7,6 +7,7 @@ import type { FleetInfo } from "../fleet/fleet.ts";
 import { freePorts } from "../fleet/processes.ts";
 import { fleetInfo } from "../fleet/test-context.ts";
 import {
+  initializeWithBearer,
   loginThroughGateway,
   type OAuthGateway,
   type RedisTokenStore,
@@ -54,20 +55,7 @@ async function loggedLines(gateway: OAuthGateway, event: string, expected: numbe
 }
 
 async function mcpStatus(gateway: OAuthGateway, accessToken: string): Promise<number> {
-  const response = await fetch(gateway.endpoint, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${accessToken}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "limits", version: "1" } },
-    }),
-  });
+  const response = await initializeWithBearer(gateway.endpoint, accessToken, "limits");
   await response.body?.cancel();
   return response.status;
 }
