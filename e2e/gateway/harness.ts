@@ -121,6 +121,8 @@ export async function startStdioGateway(options: GatewayOptions): Promise<Gatewa
 
 export interface HttpGatewayProcess {
   readonly endpoint: string;
+  /** The gateway's separate metrics listener (a free loopback port unless the test set --metrics-addr). */
+  readonly metricsUrl: string | undefined;
   readonly auditFile: string;
   readonly process: ChildProcess;
   stderr(): string;
@@ -131,7 +133,11 @@ export interface HttpGatewayProcess {
 export async function startHttpGatewayProcess(options: GatewayOptions): Promise<HttpGatewayProcess> {
   const directory = await scratchDirectory();
   const auditFile = path.join(directory, "audit.jsonl");
-  const port = options.port ?? (await freePorts(1))[0];
+  const [freePort, metricsPort] = await freePorts(2);
+  const port = options.port ?? freePort;
+  // Never the default 127.0.0.1:9090: tests run gateways side by side.
+  const ownMetricsAddress = options.extraArguments?.some((argument) => argument.startsWith("--metrics-addr"));
+  const metricsArguments = ownMetricsAddress ? [] : ["--metrics-addr", `127.0.0.1:${metricsPort}`];
   const child = spawn(
     process.execPath,
     [
@@ -146,6 +152,7 @@ export async function startHttpGatewayProcess(options: GatewayOptions): Promise<
       ...(options.context ? ["--context", options.context] : []),
       "--audit-log",
       auditFile,
+      ...metricsArguments,
       ...(options.extraArguments ?? []),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
@@ -168,6 +175,7 @@ export async function startHttpGatewayProcess(options: GatewayOptions): Promise<
   }
   return {
     endpoint,
+    metricsUrl: ownMetricsAddress ? undefined : `http://127.0.0.1:${metricsPort}/metrics`,
     auditFile,
     process: child,
     stderr: () => stderr,

@@ -23,6 +23,11 @@ const hostPort = z.string().refine((value) => /^(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1
   message: "expected host:port, for example 127.0.0.1:8080",
 });
 
+/** Like hostPort, but `:9090` (every interface) too, as the chart writes the metrics address. */
+const listenAddress = z.string().refine((value) => /^(\[[0-9a-fA-F:]+\]|[\w.-]+)?:\d{1,5}$/.test(value), {
+  message: "expected host:port or :port, for example 127.0.0.1:9090 or :9090",
+});
+
 export const configSchema = z
   .object({
     transport: z.enum(["stdio", "streamable-http"]).default("stdio"),
@@ -31,6 +36,7 @@ export const configSchema = z
       .string()
       .regex(/^\/[\w\-/.]*$/, "expected a path starting with /")
       .default("/mcp"),
+    metricsAddr: listenAddress.optional(),
     allowedOrigins: z.array(z.url({ message: "expected origins such as https://app.example.com" })).default([]),
     allowedHosts: z.array(z.string().min(1)).default([]),
     maxSessions: z.number().int().min(1).max(1_000_000).default(1000),

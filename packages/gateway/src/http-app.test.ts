@@ -39,6 +39,12 @@ describe("the gateway's HTTP app", () => {
     expect(await down.json()).toEqual({ status: "unavailable", error: "unreachable" });
   });
 
+  it("does not serve /metrics on the MCP port: it has its own listener", async () => {
+    const response = await app().request("/metrics", { headers: local });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
+  });
+
   it("answers a bad Origin with 403 and never reaches the MCP handler", async () => {
     mcpRequests.length = 0;
     const response = await app().request("/mcp", {

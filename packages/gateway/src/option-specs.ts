@@ -18,6 +18,12 @@ export const optionSpecs = {
   transport: { flag: "transport", kind: "string", description: "stdio or streamable-http (default stdio)" },
   httpAddr: { flag: "http-addr", kind: "string", description: "address for streamable HTTP (default 127.0.0.1:8080)" },
   httpEndpoint: { flag: "http-endpoint", kind: "string", description: "path of the MCP endpoint (default /mcp)" },
+  metricsAddr: {
+    flag: "metrics-addr",
+    kind: "string",
+    description:
+      "address of the separate /metrics listener; :9090 is every interface (default 127.0.0.1:9090 on streamable HTTP; on stdio only when set)",
+  },
   allowedOrigins: {
     flag: "allowed-origins",
     kind: "list",

@@ -8,7 +8,13 @@ import {
 } from "@capi-mcp/mcp";
 import { loadTokenEncryptionKey } from "@capi-mcp/oauth";
 import { createGuard } from "@capi-mcp/policy";
-import { createAuditSink, createSessionMetrics, createToolTelemetry } from "@capi-mcp/telemetry";
+import {
+  createAuditSink,
+  createPrometheusMetrics,
+  createSessionMetrics,
+  createToolTelemetry,
+  type PrometheusMetrics,
+} from "@capi-mcp/telemetry";
 import { allTools } from "@capi-mcp/tools";
 import { serve as serveHttp } from "@hono/node-server";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -16,6 +22,8 @@ import type { Logger } from "pino";
 import { createClusterSources } from "./cluster-sources.js";
 import type { GatewayConfig } from "./config.js";
 import { createHttpApp, defaultAllowedHosts, gatewayOrigins } from "./http-app.js";
+import { loadInClusterKubeConfig } from "./in-cluster.js";
+import { createMetricsApp, listenMetrics, type MetricsListener } from "./metrics-listener.js";
 import { createOAuthSetup, type OAuthSetup } from "./oauth-setup.js";
 
 export interface RunningGateway {
@@ -28,14 +36,14 @@ const outputBudgetBytes = 64 * 1024;
 const maxBodyBytes = 1024 * 1024;
 
 function loadKubeConfig(config: GatewayConfig): KubeConfig {
+  // In a pod: the service account's token file (re-read as the kubelet rotates it) and CA.
+  if (config.inCluster) return loadInClusterKubeConfig(process.env);
   const kubeConfig = new KubeConfig();
   try {
-    if (config.inCluster) kubeConfig.loadFromCluster();
-    else kubeConfig.loadFromFile(config.kubeconfig ?? "");
+    kubeConfig.loadFromFile(config.kubeconfig ?? "");
   } catch (error) {
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    const where = config.inCluster ? "the in-cluster service account" : `kubeconfig ${config.kubeconfig}`;
-    throw new GatewayError("invalid_input", `Cannot load ${where}: ${reason}`);
+    throw new GatewayError("invalid_input", `Cannot load kubeconfig ${config.kubeconfig}: ${reason}`);
   }
   if (kubeConfig.getContexts().length === 0) {
     throw new GatewayError("invalid_input", `kubeconfig ${config.kubeconfig} has no contexts.`);
@@ -62,8 +70,55 @@ function fanoutTimeout(config: GatewayConfig): number {
   return Math.max(1000, Math.min(config.workloadTimeout, Math.floor((config.toolTimeoutMilliseconds * 0.8) / rounds)));
 }
 
+/** Where /metrics is served: the flag, else the default on streamable HTTP; on stdio only when asked. */
+export function effectiveMetricsAddress(config: GatewayConfig): string | undefined {
+  return config.metricsAddr ?? (config.transport === "streamable-http" ? "127.0.0.1:9090" : undefined);
+}
+
+interface MetricsSetup {
+  readonly prometheus: PrometheusMetrics | undefined;
+  readonly listener: MetricsListener | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The metrics SDK, registered as the process's meter provider so every instrument made through
+ * @opentelemetry/api (in any package) lands in it, and its listener. One gateway per process (the
+ * CLI), so the global registration is that process's; close() unregisters it.
+ */
+async function startMetrics(config: GatewayConfig, logger: Logger, version: string): Promise<MetricsSetup> {
+  const address = effectiveMetricsAddress(config);
+  if (address === undefined) return { prometheus: undefined, listener: undefined, async close() {} };
+  const prometheus = createPrometheusMetrics({ serviceName: "capi-mcp", serviceVersion: version });
+  prometheus.registerGlobally();
+  let listener: MetricsListener;
+  try {
+    listener = await listenMetrics(
+      address,
+      createMetricsApp(
+        () => prometheus.scrape(),
+        (error) => logger.error({ error: error instanceof Error ? error.message : String(error) }, "metrics failed"),
+      ),
+    );
+  } catch (error) {
+    await prometheus.shutdown();
+    throw error;
+  }
+  logger.info({ metrics: listener.url }, "capi-mcp serving metrics");
+  return {
+    prometheus,
+    listener,
+    async close() {
+      await listener.close();
+      await prometheus.shutdown();
+    },
+  };
+}
+
 export async function startGateway(config: GatewayConfig, logger: Logger, version: string): Promise<RunningGateway> {
   const kubeConfig = loadKubeConfig(config);
+  // Before anything makes an instrument: instruments made on the API's no-op provider stay no-ops.
+  const metricsSetup = await startMetrics(config, logger, version);
   const sources = createClusterSources(config, kubeConfig, logger);
   const guard = createGuard(
     {
@@ -124,6 +179,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
         await running.close();
         await sources.close();
         await audit.close();
+        await metricsSetup.close();
       },
     };
   }
@@ -215,6 +271,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await audit.close();
+      await metricsSetup.close();
     },
   };
 }

@@ -10,6 +10,12 @@ export {
   toolsCallMethod,
 } from "./semantic-conventions.js";
 export {
+  createPrometheusMetrics,
+  type PrometheusMetrics,
+  type PrometheusMetricsOptions,
+  prometheusContentType,
+} from "./prometheus-metrics.js";
+export {
   createSessionMetrics,
   type SessionEvent,
   type SessionEventReason,
