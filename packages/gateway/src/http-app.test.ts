@@ -28,7 +28,7 @@ describe("the gateway's HTTP app", () => {
     expect(await (await app().request("/healthz", { headers: local })).json()).toEqual({ status: "ok" });
     const ready = await app().request("/readyz", { headers: local });
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready", cluster: "dev" });
+    expect(await ready.json()).toEqual({ status: "ready" });
     const down = await app({ readiness: async () => ({ ready: false, detail: { error: "unreachable" } }) }).request(
       "/readyz",
       {
@@ -36,7 +36,21 @@ describe("the gateway's HTTP app", () => {
       },
     );
     expect(down.status).toBe(503);
-    expect(await down.json()).toEqual({ status: "unavailable", error: "unreachable" });
+    expect(await down.json()).toEqual({ status: "unavailable" });
+  });
+
+  it("answers probes whatever the Host (kubelet sends the pod IP), but keeps the Host check on /mcp", async () => {
+    const podAddress = { host: "10.1.2.3:8080" };
+    expect((await app().request("/healthz", { headers: podAddress })).status).toBe(200);
+    const ready = await app().request("/readyz", { headers: podAddress });
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready" });
+    mcpRequests.length = 0;
+    const mcp = await app().request("/mcp", { method: "POST", headers: podAddress, body: "{}" });
+    expect(mcp.status).toBe(403);
+    expect(await mcp.json()).toMatchObject({ error: { code: "invalid_host" } });
+    expect(mcpRequests).toHaveLength(0);
+    expect((await app().request("/.well-known/oauth-authorization-server", { headers: podAddress })).status).toBe(403);
   });
 
   it("does not serve /metrics on the MCP port: it has its own listener", async () => {
@@ -118,7 +132,7 @@ describe("the gateway's HTTP app", () => {
   });
 
   it("refuses a Host header it does not serve (DNS rebinding)", async () => {
-    const response = await app().request("/healthz", { headers: { host: "attacker.example:8080" } });
+    const response = await app().request("/mcp", { method: "POST", headers: { host: "attacker.example:8080" } });
     expect(response.status).toBe(403);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_host");
   });

@@ -100,6 +100,15 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     ),
   );
 
+  // Probes first, before the Host check: kubelet sends the pod IP as Host, which no allowed-hosts
+  // list names. They say only "ok", "ready" or "not ready", so a rebinding page learns nothing;
+  // the details (clusters, pool) are metrics, on the metrics listener.
+  app.get("/healthz", (context) => context.json({ status: "ok" }));
+  app.get("/readyz", async (context) => {
+    const { ready } = await options.readiness();
+    return context.json({ status: ready ? "ready" : "unavailable" }, ready ? 200 : 503);
+  });
+
   // DNS-rebinding protection: a page on another site must not reach a loopback gateway.
   app.use("*", async (context, next) => {
     const host = (context.req.header("host") ?? "").toLowerCase();
@@ -114,12 +123,6 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       }
     }
     return next();
-  });
-
-  app.get("/healthz", (context) => context.json({ status: "ok" }));
-  app.get("/readyz", async (context) => {
-    const { ready, detail } = await options.readiness();
-    return context.json({ status: ready ? "ready" : "unavailable", ...detail }, ready ? 200 : 503);
   });
 
   app.use(

@@ -242,7 +242,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     ...(oauth ? { routes: oauth.server.routes } : {}),
     onUnexpectedError: (error) =>
       logger.error({ error: error instanceof Error ? error.message : String(error) }, "HTTP request failed"),
-    readiness: () => sources.readiness(),
+    readiness: async () => {
+      const readiness = await sources.readiness();
+      // /readyz tells the caller only ready or not; why not is the operator's, in the log.
+      if (!readiness.ready) logger.warn({ readiness: readiness.detail }, "not ready");
+      return readiness;
+    },
   });
   const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
     const listening = serveHttp({ fetch: app.fetch, hostname: host, port }, () => resolve(listening));
