@@ -10,7 +10,10 @@ describe("the metrics listener", () => {
   });
 
   it("serves GET /metrics in the Prometheus text format and nothing else", async () => {
-    const app = createMetricsApp(async () => "up 1\n", () => {});
+    const app = createMetricsApp(
+      async () => "up 1\n",
+      () => {},
+    );
     const metrics = await app.request("/metrics");
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -40,7 +43,10 @@ describe("the metrics listener", () => {
     prometheus.meter.createCounter("http_requests_total").add(3, { method: "GET", path: "/mcp", status: "200" });
     const listener = await listenMetrics(
       "127.0.0.1:0",
-      createMetricsApp(() => prometheus.scrape(), () => {}),
+      createMetricsApp(
+        () => prometheus.scrape(),
+        () => {},
+      ),
     );
     try {
       const text = await (await fetch(listener.url)).text();
@@ -54,12 +60,24 @@ describe("the metrics listener", () => {
   });
 
   it("says which option is at fault when the address is taken", async () => {
-    const first = await listenMetrics("127.0.0.1:0", createMetricsApp(async () => "", () => {}));
+    const first = await listenMetrics(
+      "127.0.0.1:0",
+      createMetricsApp(
+        async () => "",
+        () => {},
+      ),
+    );
     try {
       const port = new URL(first.url).port;
-      await expect(listenMetrics(`127.0.0.1:${port}`, createMetricsApp(async () => "", () => {}))).rejects.toThrow(
-        `--metrics-addr 127.0.0.1:${port} is already in use.`,
-      );
+      await expect(
+        listenMetrics(
+          `127.0.0.1:${port}`,
+          createMetricsApp(
+            async () => "",
+            () => {},
+          ),
+        ),
+      ).rejects.toThrow(`--metrics-addr 127.0.0.1:${port} is already in use.`);
     } finally {
       await first.close();
     }
