@@ -2,6 +2,12 @@ export { type AuditSinkOptions, createAuditSink } from "./audit-sink.js";
 export { type ClientPoolEvent, type ClientPoolMetrics, createClientPoolMetrics } from "./client-pool-metrics.js";
 export { createOAuthMetrics, type OAuthMetrics, type TokenStoreDecryptionFailureReason } from "./oauth-metrics.js";
 export {
+  createPrometheusMetrics,
+  type PrometheusMetrics,
+  type PrometheusMetricsOptions,
+  prometheusContentType,
+} from "./prometheus-metrics.js";
+export {
   attributeNames,
   executeToolOperation,
   instrumentNames,
@@ -9,12 +15,6 @@ export {
   otherErrorType,
   toolsCallMethod,
 } from "./semantic-conventions.js";
-export {
-  createPrometheusMetrics,
-  type PrometheusMetrics,
-  type PrometheusMetricsOptions,
-  prometheusContentType,
-} from "./prometheus-metrics.js";
 export {
   createSessionMetrics,
   type SessionEvent,
