@@ -50,7 +50,7 @@ function memoryDirectory(initial: readonly CapiCluster[]) {
   const directory: CapiDirectory & {
     put(cluster: CapiCluster): void;
     remove(namespace: string, name: string): void;
-    credentialsChanged(namespace: string, name: string): void;
+    credentialsChanged(namespace: string, name: string, from?: "secret" | "configmap"): void;
     readonly listeners: number;
   } = {
     ready: Promise.resolve(),
@@ -74,8 +74,8 @@ function memoryDirectory(initial: readonly CapiCluster[]) {
       clusters.delete(key);
       emit({ type: "deleted", cluster });
     },
-    credentialsChanged(namespace, name) {
-      emit({ type: "credentials-changed", namespace, name });
+    credentialsChanged(namespace, name, from) {
+      emit({ type: "credentials-changed", namespace, name, ...(from === undefined ? {} : { from }) });
     },
     get listeners() {
       return listeners.size;
@@ -193,6 +193,7 @@ function setup(
     clusters?: CapiCluster[];
     grants?: Set<string>;
     caConfigMapSuffix?: string;
+    caSecretSuffix?: string;
     visibilityCacheMilliseconds?: number;
     ttlMilliseconds?: number;
     maxEntries?: number;
@@ -214,9 +215,10 @@ function setup(
       value: workloadKubeconfig(`https://${name}.${namespace}.example:6443`, `${namespace}-${name}`),
     });
     management.secrets.set(`${namespace}/${name}-ca`, {
-      "tls.crt": `CA of ${namespace}/${name}`,
+      "tls.crt": `CA secret of ${namespace}/${name}`,
       "tls.key": "never used",
     });
+    management.configMaps.set(`${namespace}/${name}-ca-public`, { "ca.crt": `CA of ${namespace}/${name}` });
   }
   const clients: FakeClient[] = [];
   const events: CapiPoolEvent[] = [];
@@ -225,6 +227,7 @@ function setup(
     management: { kubeConfig: managementKubeConfig() },
     mode,
     ...(extra.caConfigMapSuffix === undefined ? {} : { caConfigMapSuffix: extra.caConfigMapSuffix }),
+    ...(extra.caSecretSuffix === undefined ? {} : { caSecretSuffix: extra.caSecretSuffix }),
     pool: { maxEntries: extra.maxEntries ?? 100, ttlMilliseconds: extra.ttlMilliseconds ?? 600_000 },
     workload: { qps: 5, burst: 10, connectTimeoutMilliseconds: 1_500, requestTimeoutMilliseconds: 4_000 },
     visibilityCacheMilliseconds: extra.visibilityCacheMilliseconds ?? 30_000,
@@ -495,7 +498,7 @@ describe("workload cluster identity", () => {
     expect(custodyCalls).toBe(0);
   });
 
-  it("passes the user's ID token to the endpoint of spec.controlPlaneEndpoint with the CA from the -ca secret, reading no kubeconfig", async () => {
+  it("passes the user's ID token to the endpoint of spec.controlPlaneEndpoint with the CA from the -ca-public ConfigMap, reading no Secret", async () => {
     const { catalogs, clients, management } = setup("sso-passthrough");
     const idToken = token(1_700_000_000 + 3600, "bob");
     await catalogs.forPrincipal(bob(() => idToken)).access("org-acme/prod");
@@ -506,7 +509,22 @@ describe("workload cluster identity", () => {
     expect(Buffer.from(cluster?.caData ?? "", "base64").toString("utf8")).toBe("CA of org-acme/prod");
     expect(client?.request.kubeConfig.getCurrentUser()).toMatchObject({ name: "sso-passthrough" });
     expect(client?.request.kubeConfig.getCurrentUser()?.token).toBeUndefined();
+    expect(management.reads).toEqual(["configmap org-acme/prod-ca-public"]);
+  });
+
+  it("reads the CA Secret's tls.crt only when a CA Secret suffix is chosen explicitly", async () => {
+    const { catalogs, clients, management } = setup("sso-passthrough", { caSecretSuffix: "-ca" });
+    await catalogs.forPrincipal(bob(() => token(1_700_000_000 + 3600, "bob"))).access("org-acme/prod");
+    expect(Buffer.from(clients[0]?.request.kubeConfig.getCurrentCluster()?.caData ?? "", "base64").toString()).toBe(
+      "CA secret of org-acme/prod",
+    );
     expect(management.reads).toEqual(["secret org-acme/prod-ca"]);
+  });
+
+  it("refuses to be built with both a CA Secret and a CA ConfigMap suffix", () => {
+    expect(() => setup("sso-passthrough", { caSecretSuffix: "-ca", caConfigMapSuffix: "-ca-public" })).toThrow(
+      /not both/,
+    );
   });
 
   it("takes the CA from the configured ConfigMap's ca.crt instead, when a ConfigMap suffix is set", async () => {
@@ -584,14 +602,15 @@ describe("no fallback", () => {
 
   it("refuses SSO passthrough to a cluster with no CA, and never reads its kubeconfig instead", async () => {
     const { catalogs, clients, management } = setup("sso-passthrough");
-    management.secrets.delete("org-acme/dev-ca");
+    management.configMaps.delete("org-acme/dev-ca-public");
     const error = await catalogs
       .forPrincipal(alice(() => token(1_700_000_000 + 3600, "alice")))
       .access("org-acme/dev")
       .catch((failure: unknown) => failure);
     expect(error).toMatchObject({ code: "unavailable", message: expect.stringContaining("CA certificate") });
     expect(clients).toEqual([]);
-    expect(management.reads).toEqual(["secret org-acme/dev-ca"]);
+    expect(error).toMatchObject({ message: expect.stringContaining("configmap org-acme/dev-ca-public, key ca.crt") });
+    expect(management.reads).toEqual(["configmap org-acme/dev-ca-public"]);
   });
 
   it("refuses the local user in SSO mode on workload clusters rather than using the kubeconfig secret", async () => {
@@ -736,13 +755,16 @@ describe("the client pool", () => {
     expect(management.reads.filter((read) => read === "secret org-acme/dev-kubeconfig")).toHaveLength(2);
   });
 
-  it("in SSO mode drops clients when the CA secret changes or the control plane moves", async () => {
+  it("in SSO mode drops clients when the CA ConfigMap changes or the control plane moves", async () => {
     const { catalogs, directory, clients, events } = setup("sso-passthrough");
     const user = bob(() => token(1_700_000_000 + 3600, "bob"));
     await catalogs.forPrincipal(user).access("org-acme/prod");
-    directory.credentialsChanged("org-acme", "prod-kubeconfig");
+    directory.credentialsChanged("org-acme", "prod-kubeconfig", "secret");
+    directory.credentialsChanged("org-acme", "prod-ca", "secret");
+    // A Secret that happens to carry the ConfigMap's name is not what this pool was built from.
+    directory.credentialsChanged("org-acme", "prod-ca-public", "secret");
     expect(events.some((event) => event.type === "eviction")).toBe(false);
-    directory.credentialsChanged("org-acme", "prod-ca");
+    directory.credentialsChanged("org-acme", "prod-ca-public", "configmap");
     expect(events.at(-1)).toEqual({ type: "eviction", reason: "credentials-changed" });
     await catalogs.forPrincipal(user).access("org-acme/prod");
     directory.put(capiCluster("org-acme", "prod", { port: 7443 }));

@@ -26,6 +26,7 @@ import { createPooledAccess, type PooledAccess } from "./capi-pooled-access.js";
 import { currentIdTokenOf, impersonatedIdentity } from "./principal-identity.js";
 import { clusterNotFound } from "./static-catalog.js";
 import type { WorkloadAuthMode } from "./user-catalog.js";
+import { workloadCredentialSource } from "./workload-credentials.js";
 
 /** The name that always means the management cluster itself. */
 export const managementClusterName = "management";
@@ -70,9 +71,12 @@ export interface CapiCatalogOptions {
   /** The gateway's OWN credentials on the management cluster (its service account). */
   readonly management: { readonly kubeConfig: KubeConfig; readonly context?: string };
   readonly mode: WorkloadAuthMode;
-  /** SSO passthrough: the CA secret is `<name><suffix>`, key `tls.crt` (default `-ca`). */
+  /**
+   * SSO passthrough: read the CA from Secret `<name><suffix>`, key `tls.crt`. Only when set: by
+   * default the CA comes from a ConfigMap and the catalogs never read a Secret in SSO mode.
+   */
   readonly caSecretSuffix?: string;
-  /** SSO passthrough: when set, the CA comes from ConfigMap `<name><suffix>`, key `ca.crt`, instead. */
+  /** SSO passthrough: the CA ConfigMap is `<name><suffix>`, key `ca.crt` (default `-ca-public`). */
   readonly caConfigMapSuffix?: string;
   readonly pool?: { readonly maxEntries?: number; readonly ttlMilliseconds?: number };
   readonly workload?: Partial<WorkloadLimits>;
@@ -253,8 +257,11 @@ export function createCapiCatalogs(options: CapiCatalogOptions): CapiCatalogs {
   const now = options.now ?? Date.now;
   const mode = options.mode;
   const directory = options.directory;
-  const caSecretSuffix = options.caSecretSuffix ?? "-ca";
-  const caConfigMapSuffix = options.caConfigMapSuffix;
+  // What each cluster's client is built from (the kubeconfig secret, or the CA in SSO mode).
+  const credentialSource = workloadCredentialSource(mode, {
+    ...(options.caSecretSuffix === undefined ? {} : { caSecretSuffix: options.caSecretSuffix }),
+    ...(options.caConfigMapSuffix === undefined ? {} : { caConfigMapSuffix: options.caConfigMapSuffix }),
+  });
   const limits: WorkloadLimits = { ...defaultLimits, ...options.workload };
   const poolTtl = options.pool?.ttlMilliseconds ?? 10 * 60_000;
   const visibilityTtl = options.visibilityCacheMilliseconds ?? 30_000;
@@ -350,30 +357,21 @@ export function createCapiCatalogs(options: CapiCatalogOptions): CapiCatalogs {
     { readonly uid: string; readonly generation: number; readonly at: number; readonly value: Promise<string> }
   >();
 
-  function credentialNamesFor(clusterName: string): { namespace: string; name: string; from: "secret" | "configmap" } {
-    const ref = parseClusterRef(clusterName);
-    if (mode === "impersonation") return { namespace: ref.namespace, name: `${ref.name}-kubeconfig`, from: "secret" };
-    if (caConfigMapSuffix !== undefined) {
-      return { namespace: ref.namespace, name: `${ref.name}${caConfigMapSuffix}`, from: "configmap" };
-    }
-    return { namespace: ref.namespace, name: `${ref.name}${caSecretSuffix}`, from: "secret" };
-  }
-
   async function fetchCredential(cluster: CapiCluster): Promise<string> {
     const clusterName = formatClusterRef(cluster.ref);
-    const source = credentialNamesFor(clusterName);
+    const { from, suffix, key, what } = credentialSource;
+    const namespace = cluster.ref.namespace;
+    const name = `${cluster.ref.name}${suffix}`;
     const data =
-      source.from === "secret"
-        ? await management.readSecret(source.namespace, source.name)
-        : await management.readConfigMap(source.namespace, source.name);
-    const key = mode === "impersonation" ? "value" : source.from === "secret" ? "tls.crt" : "ca.crt";
+      from === "secret"
+        ? await management.readSecret(namespace, name)
+        : await management.readConfigMap(namespace, name);
     const value = data?.[key];
     if (value === undefined || value.trim().length === 0) {
-      const what = mode === "impersonation" ? "kubeconfig" : "CA certificate";
       throw new GatewayError(
         "unavailable",
-        `Cluster ${clusterName} has no ${what} the gateway can use (${source.from} ${source.namespace}/${source.name}, key ${key}); the call was not made. An administrator must provide it.`,
-        { detail: `missing ${source.from} ${source.namespace}/${source.name} key ${key}` },
+        `Cluster ${clusterName} has no ${what} the gateway can use (${from} ${namespace}/${name}, key ${key}); the call was not made. An administrator must provide it.`,
+        { detail: `missing ${from} ${namespace}/${name} key ${key}` },
       );
     }
     return value;
@@ -690,15 +688,11 @@ export function createCapiCatalogs(options: CapiCatalogOptions): CapiCatalogs {
       return;
     }
     if (change.type === "credentials-changed") {
-      const suffixes =
-        mode === "impersonation"
-          ? ["-kubeconfig"]
-          : [caConfigMapSuffix === undefined ? caSecretSuffix : caConfigMapSuffix];
-      for (const suffix of suffixes) {
-        if (suffix.length === 0 || !change.name.endsWith(suffix)) continue;
-        const clusterName = `${change.namespace}/${change.name.slice(0, -suffix.length)}`;
-        invalidateCluster(clusterName, "credentials-changed");
-      }
+      // Only a change to the kind of object this mode reads: a ConfigMap of the same name as a
+      // kubeconfig secret must not drop clients, nor a Secret the SSO pool never read.
+      const { from, suffix } = credentialSource;
+      if ((change.from ?? from) !== from || !change.name.endsWith(suffix)) return;
+      invalidateCluster(`${change.namespace}/${change.name.slice(0, -suffix.length)}`, "credentials-changed");
       return;
     }
     // Added or modified: clients built for an earlier Cluster of the same name (another uid)

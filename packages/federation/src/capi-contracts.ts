@@ -18,7 +18,13 @@ export interface CapiCluster {
 export type CapiChange =
   | { readonly type: "added" | "modified" | "deleted"; readonly cluster: CapiCluster }
   /** A watched secret or config map in a cluster namespace changed or went away. */
-  | { readonly type: "credentials-changed"; readonly namespace: string; readonly name: string };
+  | {
+      readonly type: "credentials-changed";
+      readonly namespace: string;
+      readonly name: string;
+      /** Which kind of object changed (absent: unknown, treat as either). */
+      readonly from?: "secret" | "configmap";
+    };
 
 /** The management cluster's Cluster API objects, kept current by a watch (with resync and reconnect). */
 export interface CapiDirectory {

@@ -157,6 +157,36 @@ describe("the Cluster API directory", () => {
     expect(withoutMaps.requests.some((request) => request.path.endsWith("/configmaps"))).toBe(false);
   });
 
+  it("with the CA ConfigMap as the credential (SSO passthrough), never lists or watches a Secret", async () => {
+    const api = seeded();
+    api.put("secrets", secret("org-acme", "dev-ca"));
+    api.put("configmaps", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "dev-ca-public", namespace: "org-acme" },
+    });
+    const clusters = directory({ connection: api, credentials: { from: "configmap", suffix: "-ca-public" } });
+    await clusters.ready;
+    const changes: CapiChange[] = [];
+    clusters.onChange((change) => changes.push(change));
+    api.put("secrets", secret("org-acme", "dev-ca", undefined, "bmV3"));
+    api.remove("configmaps", "org-acme", "dev-ca-public");
+    await eventually(() => changes.length === 1);
+    expect(changes).toEqual([
+      { type: "credentials-changed", namespace: "org-acme", name: "dev-ca-public", from: "configmap" },
+    ]);
+    expect(api.requests.filter((request) => request.path.includes("/secrets"))).toEqual([]);
+    expect(api.requests.some((request) => request.path === "/api/v1/namespaces/org-acme/configmaps")).toBe(true);
+  });
+
+  it("with the kubeconfig secret as the credential (impersonation), watches secrets only", async () => {
+    const api = seeded();
+    const clusters = directory({ connection: api, credentials: { from: "secret", suffix: "-kubeconfig" } });
+    await clusters.ready;
+    expect(api.requests.some((request) => request.path.includes("/configmaps"))).toBe(false);
+    expect(api.requests.some((request) => request.path === "/api/v1/namespaces/org-acme/secrets")).toBe(true);
+  });
+
   it("asks for secrets as metadata only and keeps no secret data", async () => {
     const api = seeded();
     api.put("secrets", secret("org-acme", "dev-kubeconfig", "dev", "c3VwZXItc2VjcmV0"));

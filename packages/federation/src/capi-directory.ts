@@ -1,7 +1,8 @@
 // Cluster API discovery: informers on the management cluster keep the `Cluster` objects in
-// memory, so listing clusters never lists them on the API server. Secrets (and CA config maps)
-// in the namespaces that hold clusters are watched too, as metadata only, so the client pool
-// can drop clients whose credentials changed; their data never reaches this process.
+// memory, so listing clusters never lists them on the API server. The credential objects the
+// pool is built from (kubeconfig secrets, or CA config maps in SSO passthrough) in the namespaces
+// that hold clusters are watched too, as metadata only, so the client pool can drop clients whose
+// credentials changed; their data never reaches this process.
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ClusterRef, GatewayError, type KubeObject } from "@capi-mcp/core";
 import {
@@ -28,17 +29,25 @@ export interface CapiDirectoryOptions {
   /**
    * The gateway's own identity on the management cluster (a `KubeConnection`). It needs
    * get/list/watch on `clusters.cluster.x-k8s.io` (cluster-wide, or in each configured
-   * namespace) and list/watch on secrets (and config maps, with `caConfigMapSuffix`) only in the
-   * namespaces that hold clusters. The directory does not close it.
+   * namespace) and list/watch on the kind of object `credentials` names (secrets or config maps)
+   * only in the namespaces that hold clusters. The directory does not close it.
    */
   readonly connection: WatchTransport;
   /** Watch only these namespaces (one informer each); default: all namespaces. */
   readonly namespaces?: readonly string[];
   /** Only clusters matching this label selector. */
   readonly labelSelector?: string;
-  /** The CA secret of cluster `<name>` is `<name><suffix>` (default `-ca`). */
+  /**
+   * The one kind of object beside each Cluster that the catalogs read (see
+   * `workloadCredentialSource`): only that kind is listed and watched, as metadata, so a change
+   * drops the clients built from it. With `from: "configmap"` the directory never lists or
+   * watches a Secret. Without it: secrets `<name>-kubeconfig` and `<name><caSecretSuffix>`, and
+   * config maps `<name><caConfigMapSuffix>` when that is set (the directory on its own, in tests).
+   */
+  readonly credentials?: { readonly from: "secret" | "configmap"; readonly suffix: string };
+  /** Without `credentials`: the CA secret of cluster `<name>` is `<name><suffix>` (default `-ca`). */
   readonly caSecretSuffix?: string;
-  /** When set, the CA config map `<name><suffix>` of each cluster is watched too. */
+  /** Without `credentials`: when set, the CA config map `<name><suffix>` of each cluster is watched too. */
   readonly caConfigMapSuffix?: string;
   /** List everything again this often and report drift (default: never; expiries still relist). */
   readonly resyncMilliseconds?: number;
@@ -143,8 +152,19 @@ interface NamespaceWatch {
  */
 export function createCapiDirectory(options: CapiDirectoryOptions): CapiDirectory {
   const { connection } = options;
-  const caSecretSuffix = options.caSecretSuffix ?? "-ca";
-  const caConfigMapSuffix = options.caConfigMapSuffix;
+  const credentials = options.credentials;
+  const secretSuffixes: readonly string[] = credentials
+    ? credentials.from === "secret"
+      ? [credentials.suffix]
+      : []
+    : ["-kubeconfig", options.caSecretSuffix ?? "-ca"];
+  const configMapSuffixes: readonly string[] = credentials
+    ? credentials.from === "configmap"
+      ? [credentials.suffix]
+      : []
+    : options.caConfigMapSuffix === undefined
+      ? []
+      : [options.caConfigMapSuffix];
   const log = (level: CapiDirectoryLogLevel, message: string, namespace?: string) =>
     options.onLog?.({ level, message, ...(namespace === undefined ? {} : { namespace }) });
   const closing = new AbortController();
@@ -176,50 +196,66 @@ export function createCapiDirectory(options: CapiDirectoryOptions): CapiDirector
   }
 
   function informerErrorLogger(what: string, namespace?: string) {
+    let warnedForbidden = false;
     return (error: Error, context: InformerErrorContext) => {
       const retry = context.retryInMilliseconds === undefined ? "" : `; retrying in ${context.retryInMilliseconds} ms`;
       // An expired watch is routine (the informer lists again); anything else deserves a warning.
-      const level: CapiDirectoryLogLevel = error.name === "WatchExpiredError" ? "debug" : "warn";
+      // A refusal (RBAC without list/watch) is said once, then kept to debug while it retries.
+      const forbidden = (error as { status?: unknown }).status === 403;
+      const level: CapiDirectoryLogLevel =
+        error.name === "WatchExpiredError" || (forbidden && warnedForbidden) ? "debug" : "warn";
+      if (forbidden) warnedForbidden = true;
       log(level, `${what} ${context.phase} failed: ${errorText(error)}${retry}`, namespace);
     };
   }
 
-  function isCredentialSecret(namespace: string, object: KubeObject): boolean {
+  function namesAClusterWith(suffixes: readonly string[], namespace: string, object: KubeObject): boolean {
     const name = object.metadata?.name ?? "";
+    return suffixes.some(
+      (suffix) => name.endsWith(suffix) && clusters.has(refKey({ namespace, name: name.slice(0, -suffix.length) })),
+    );
+  }
+
+  function isCredentialSecret(namespace: string, object: KubeObject): boolean {
     if (object.metadata?.labels?.[clusterNameLabel] !== undefined) return true;
-    for (const suffix of ["-kubeconfig", caSecretSuffix]) {
-      if (name.endsWith(suffix) && clusters.has(refKey({ namespace, name: name.slice(0, -suffix.length) }))) {
-        return true;
-      }
-    }
-    return false;
+    return namesAClusterWith(secretSuffixes, namespace, object);
   }
 
   function isCaConfigMap(namespace: string, object: KubeObject): boolean {
-    const name = object.metadata?.name ?? "";
-    if (caConfigMapSuffix === undefined || !name.endsWith(caConfigMapSuffix)) return false;
-    return clusters.has(refKey({ namespace, name: name.slice(0, -caConfigMapSuffix.length) }));
+    return namesAClusterWith(configMapSuffixes, namespace, object);
   }
 
-  function credentialListener(namespace: string, relevant: (namespace: string, object: KubeObject) => boolean) {
+  function credentialListener(
+    namespace: string,
+    from: "secret" | "configmap",
+    relevant: (namespace: string, object: KubeObject) => boolean,
+  ) {
     return (change: InformerChange) => {
       // Only a change or a removal can make a cached client's credentials wrong.
       if (change.type === "added") return;
       if (!relevant(namespace, change.object) && !(change.previous && relevant(namespace, change.previous))) return;
       const name = change.object.metadata?.name ?? "";
       log("info", `credentials ${namespace}/${name} ${change.type}`, namespace);
-      emit({ type: "credentials-changed", namespace, name });
+      emit({ type: "credentials-changed", namespace, name, from });
     };
   }
 
   function startNamespaceWatch(namespace: string): void {
     const encoded = encodeURIComponent(namespace);
-    const kinds: { resource: string; relevant: (namespace: string, object: KubeObject) => boolean }[] = [
-      { resource: "secrets", relevant: isCredentialSecret },
-      ...(caConfigMapSuffix === undefined ? [] : [{ resource: "configmaps", relevant: isCaConfigMap }]),
+    const kinds: {
+      resource: string;
+      from: "secret" | "configmap";
+      relevant: (namespace: string, object: KubeObject) => boolean;
+    }[] = [
+      ...(secretSuffixes.length === 0
+        ? []
+        : [{ resource: "secrets", from: "secret" as const, relevant: isCredentialSecret }]),
+      ...(configMapSuffixes.length === 0
+        ? []
+        : [{ resource: "configmaps", from: "configmap" as const, relevant: isCaConfigMap }]),
     ];
     const settledEach: Promise<void>[] = [];
-    const informers = kinds.map(({ resource, relevant }) => {
+    const informers = kinds.map(({ resource, from, relevant }) => {
       const { promise: settled, resolve: settle } = Promise.withResolvers<void>();
       settledEach.push(settled);
       const logError = informerErrorLogger(`watching ${resource} in ${namespace}`, namespace);
@@ -233,7 +269,7 @@ export function createCapiDirectory(options: CapiDirectoryOptions): CapiDirector
           settle();
         },
       });
-      informer.onChange(credentialListener(namespace, relevant));
+      informer.onChange(credentialListener(namespace, from, relevant));
       informer.synced.then(settle, settle);
       return informer;
     });

@@ -32,3 +32,10 @@ export {
   type UserCatalogs,
   type WorkloadAuthMode,
 } from "./user-catalog.js";
+export {
+  defaultCaConfigMapSuffix,
+  kubeconfigSecretSuffix,
+  type WorkloadCredentialOptions,
+  type WorkloadCredentialSource,
+  workloadCredentialSource,
+} from "./workload-credentials.js";
