@@ -22,6 +22,7 @@ import {
 import { KubeRestClient } from "./kube-rest.ts";
 import { loginAs } from "./login.ts";
 import {
+  caPublicConfigMap,
   caSecret,
   clusterCrd,
   clusterObject,
@@ -371,11 +372,13 @@ async function bootstrapManagement(
         ],
         spec.name,
       );
-      const secrets = [
+      // CAPI's two secrets, and the CA's public half as a ConfigMap (what SSO passthrough reads).
+      const credentials = [
         kubeconfigSecret(spec, config),
         caSecret(spec, caPem, await readFile(workload.ca.keyFile, "utf8")),
+        caPublicConfigMap(spec, caPem),
       ];
-      for (const secret of secrets) await client.apply(objectPath(secret), secret);
+      for (const object of credentials) await client.apply(objectPath(object), object);
     }
     const tokenRequest = await client.expectOk<{ status: { token: string } }>(
       "POST",

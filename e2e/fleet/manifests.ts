@@ -225,6 +225,24 @@ export function caSecret(spec: WorkloadClusterSpec, caCertPem: string, caKeyPem:
   };
 }
 
+/**
+ * The public half of a workload cluster's CA, `<name>-ca-public` (key `ca.crt`): what an SSO
+ * passthrough gateway reads, so it never needs the `<name>-ca` Secret with the CA's private key.
+ * Cluster API does not make it; platforms copy `tls.crt` of `<name>-ca` into it.
+ */
+export function caPublicConfigMap(spec: WorkloadClusterSpec, caCertPem: string): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: `${spec.name}-ca-public`,
+      namespace: spec.namespace,
+      labels: { "cluster.x-k8s.io/cluster-name": spec.name },
+    },
+    data: { "ca.crt": caCertPem },
+  };
+}
+
 /** Least privilege for the gateway's service account on the management cluster. */
 export function gatewayRbac(): KubeObject[] {
   const serviceAccount = {
@@ -261,7 +279,9 @@ export function gatewayRbac(): KubeObject[] {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRole",
       metadata: { name: "capi-mcp-gateway-cluster-secrets" },
-      rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] }],
+      // Impersonation reads the kubeconfig secrets, SSO passthrough the CA config maps; both
+      // watch them (metadata only) to follow rotations.
+      rules: [{ apiGroups: [""], resources: ["secrets", "configmaps"], verbs: ["get", "list", "watch"] }],
     },
     ...clusterNamespaces.map((clusterNamespace) =>
       roleBinding(

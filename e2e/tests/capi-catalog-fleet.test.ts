@@ -75,7 +75,9 @@ function toCapiCluster(item: KubeObject): CapiCluster {
 function listedDirectory(): ListedDirectory {
   const custom = gatewayKubeConfig().makeApiClient(k8s.CustomObjectsApi);
   const connection = createKubeConnection({ kubeConfig: gatewayKubeConfig() });
-  const live = createCapiDirectory({ connection });
+  // Both kinds of credential objects, since these tests run both modes on one directory (the
+  // gateway itself watches only the kind its mode reads).
+  const live = createCapiDirectory({ connection, caConfigMapSuffix: "-ca-public" });
   const history: CapiChange[] = [];
   live.onChange((change) => history.push(change));
   const seen = new Map<string, number>();
@@ -558,6 +560,31 @@ describe("cache invalidation on a cluster's lifecycle", () => {
     }
   }
 
+  async function configMapData(configMap: string): Promise<Record<string, string>> {
+    const client = await admin();
+    try {
+      return (
+        await client.expectOk<{ data: Record<string, string> }>(
+          "GET",
+          `/api/v1/namespaces/${namespace}/configmaps/${configMap}`,
+        )
+      ).data;
+    } finally {
+      client.close();
+    }
+  }
+
+  async function putConfigMap(configMap: string, data: Record<string, string>): Promise<void> {
+    const client = await admin();
+    try {
+      const path = `/api/v1/namespaces/${namespace}/configmaps/${configMap}`;
+      await client.apply(path, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: configMap, namespace }, data });
+      created.push(path);
+    } finally {
+      client.close();
+    }
+  }
+
   async function putCluster(port: number): Promise<void> {
     const client = await admin();
     try {
@@ -581,7 +608,7 @@ describe("cache invalidation on a cluster's lifecycle", () => {
   beforeAll(async () => {
     // A temporary Cluster pointing at org-acme/dev, with copies of its secrets, that bob may use.
     await putSecret(`${name}-kubeconfig`, await secretData("dev-kubeconfig"));
-    await putSecret(`${name}-ca`, await secretData("dev-ca"));
+    await putConfigMap(`${name}-ca-public`, await configMapData("dev-ca-public"));
     const client = await admin();
     try {
       const role = `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles/${name}`;
@@ -655,8 +682,8 @@ describe("cache invalidation on a cluster's lifecycle", () => {
     }
   });
 
-  it("in SSO mode, follows a moved control plane and a new CA, and drops a client on 401", async () => {
-    await putSecret(`${name}-ca`, await secretData("dev-ca"));
+  it("in SSO mode, follows a moved control plane and a new CA ConfigMap, and drops a client on 401", async () => {
+    await putConfigMap(`${name}-ca-public`, await configMapData("dev-ca-public"));
     await putCluster(portOf("org-acme/dev"));
     await directory.refresh();
     const events: CapiPoolEvent[] = [];
@@ -666,8 +693,8 @@ describe("cache invalidation on a cluster's lifecycle", () => {
       const bob = catalogs.forPrincipal(userPrincipal("bob"));
       expect(await clusterIdentity(await bob.access(target))).toBe("org-acme/dev");
 
-      await putSecret(`${name}-ca`, await secretData("prod-ca"));
-      await directory.credentialsChanged(namespace, `${name}-ca`);
+      await putConfigMap(`${name}-ca-public`, await configMapData("prod-ca-public"));
+      await directory.credentialsChanged(namespace, `${name}-ca-public`);
       await putCluster(portOf("org-acme/prod"));
       await directory.refresh();
       expect(events.filter((event) => event.type === "eviction")).toEqual([

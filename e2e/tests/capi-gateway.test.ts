@@ -54,7 +54,19 @@ async function createDeadCluster(): Promise<void> {
           .replaceAll(devServer, "https://127.0.0.1:1"),
       ).toString("base64"),
     }));
-    await copy("dev-ca", "dead-ca", (data) => data);
+    // SSO passthrough reads the CA's public half from a ConfigMap, never the `-ca` Secret.
+    const ca = await admin.expectOk<{ data: Record<string, string> }>(
+      "GET",
+      "/api/v1/namespaces/org-acme/configmaps/dev-ca-public",
+    );
+    const caPath = "/api/v1/namespaces/org-acme/configmaps/dead-ca-public";
+    await admin.apply(caPath, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "dead-ca-public", namespace: "org-acme", labels: { "cluster.x-k8s.io/cluster-name": "dead" } },
+      data: ca.data,
+    });
+    deadObjects.push(caPath);
     const clusterPath = "/apis/cluster.x-k8s.io/v1beta2/namespaces/org-acme/clusters/dead";
     await admin.apply(clusterPath, {
       apiVersion: "cluster.x-k8s.io/v1beta2",

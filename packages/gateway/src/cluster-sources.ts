@@ -8,6 +8,7 @@ import {
   createStaticCatalog,
   createUserCatalogs,
   managementClusterName,
+  workloadCredentialSource,
 } from "@capi-mcp/federation";
 import { createClusterAccess, createKubeConnection, type KubeConnection } from "@capi-mcp/kube";
 import { createClientPoolMetrics } from "@capi-mcp/telemetry";
@@ -99,8 +100,15 @@ function kubeconfigSources(config: GatewayConfig, kubeConfig: KubeConfig): Clust
 
 function capiSources(config: GatewayConfig, kubeConfig: KubeConfig, logger: Logger): ClusterSources {
   const context = config.context ?? kubeConfig.getCurrentContext();
+  const caSuffixes = {
+    ...(config.caSecretSuffix === undefined ? {} : { caSecretSuffix: config.caSecretSuffix }),
+    ...(config.caConfigmapSuffix === undefined ? {} : { caConfigMapSuffix: config.caConfigmapSuffix }),
+  };
+  // One answer for the directory (what it watches) and the catalogs (what they read): in SSO
+  // passthrough with the CA ConfigMap, the gateway never reads, lists or watches a Secret.
+  const credentials = workloadCredentialSource(config.workloadAuth, caSuffixes);
   // The gateway's own identity on the management cluster: it watches Cluster objects and the
-  // secrets beside them, and asks the API server who may see what.
+  // credential objects beside them, and asks the API server who may see what.
   const management: KubeConnection = createKubeConnection({
     kubeConfig,
     ...(context ? { context } : {}),
@@ -111,8 +119,7 @@ function capiSources(config: GatewayConfig, kubeConfig: KubeConfig, logger: Logg
     connection: management,
     ...(config.capiNamespaces ? { namespaces: config.capiNamespaces } : {}),
     ...(config.capiClusterSelector ? { labelSelector: config.capiClusterSelector } : {}),
-    caSecretSuffix: config.caSecretSuffix,
-    ...(config.caConfigmapSuffix ? { caConfigMapSuffix: config.caConfigmapSuffix } : {}),
+    credentials: { from: credentials.from, suffix: credentials.suffix },
     resyncMilliseconds: 10 * 60_000,
     onLog: (entry) => logger[entry.level]({ component: "capi-directory" }, entry.message),
   });
@@ -122,8 +129,7 @@ function capiSources(config: GatewayConfig, kubeConfig: KubeConfig, logger: Logg
     directory,
     management: { kubeConfig, ...(context ? { context } : {}) },
     mode: config.workloadAuth,
-    caSecretSuffix: config.caSecretSuffix,
-    ...(config.caConfigmapSuffix ? { caConfigMapSuffix: config.caConfigmapSuffix } : {}),
+    ...caSuffixes,
     pool: { maxEntries: config.clientCacheMaxEntries, ttlMilliseconds: config.clientCacheTtl },
     workload: {
       qps: config.workloadQpsLimit,

@@ -199,7 +199,6 @@ describe("gateway configuration", () => {
       expect(config).toMatchObject({
         enableCapi: true,
         workloadAuth: "impersonation",
-        caSecretSuffix: "-ca",
         clientCacheTtl: 600_000,
         clientCacheMaxEntries: 1000,
         workloadQpsLimit: 20,
@@ -207,6 +206,28 @@ describe("gateway configuration", () => {
         workloadTimeout: 30_000,
         fanoutConcurrency: 8,
       });
+    });
+
+    it("reads no CA Secret unless --ca-secret-suffix is given, and refuses both CA sources at once", () => {
+      const plain = loadConfig({
+        flags: { enableCapi: true, workloadAuth: "sso-passthrough" },
+        environment: {},
+        homeDirectory: home,
+      });
+      expect(plain.caSecretSuffix).toBeUndefined();
+      expect(plain.caConfigmapSuffix).toBeUndefined();
+      expect(() =>
+        loadConfig({
+          flags: {
+            enableCapi: true,
+            workloadAuth: "sso-passthrough",
+            caSecretSuffix: "-ca",
+            caConfigmapSuffix: "-ca-public",
+          },
+          environment: {},
+          homeDirectory: home,
+        }),
+      ).toThrow(/--ca-secret-suffix and --ca-configmap-suffix exclude each other/);
     });
 
     it("refuses Cluster API mode over streamable HTTP without OAuth, and says why", () => {

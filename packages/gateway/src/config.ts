@@ -119,7 +119,7 @@ export const configSchema = z
     workloadAuth: z.enum(["impersonation", "sso-passthrough"]).default("impersonation"),
     capiNamespaces: z.array(z.string().min(1)).optional(),
     capiClusterSelector: z.string().min(1).optional(),
-    caSecretSuffix: z.string().min(1).default("-ca"),
+    caSecretSuffix: z.string().min(1).optional(),
     caConfigmapSuffix: z.string().min(1).optional(),
     clientCacheTtl: z.number().int().min(1000).default(600_000),
     clientCacheMaxEntries: z.number().int().positive().max(1_000_000).default(1000),
@@ -134,6 +134,9 @@ export const configSchema = z
       if (!condition) context.addIssue({ code: "custom", path: [path], message });
     };
     require(!(config.inCluster && config.kubeconfig), "inCluster", "--in-cluster and --kubeconfig exclude each other");
+    require(!(
+      config.caSecretSuffix !== undefined && config.caConfigmapSuffix !== undefined
+    ), "caSecretSuffix", "--ca-secret-suffix and --ca-configmap-suffix exclude each other: SSO passthrough reads the CA from one place");
     const host = config.httpAddr.slice(0, config.httpAddr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
     const loopback = host === "127.0.0.1" || host === "localhost" || host === "::1";
     if (config.transport === "streamable-http" && !config.enableOauth) {

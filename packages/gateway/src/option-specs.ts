@@ -233,12 +233,13 @@ export const optionSpecs = {
   caSecretSuffix: {
     flag: "ca-secret-suffix",
     kind: "string",
-    description: "SSO passthrough: CA secret <cluster><suffix> (default -ca)",
+    description:
+      "SSO passthrough: read the CA from Secret <cluster><suffix> (key tls.crt) instead of the ConfigMap; only when set",
   },
   caConfigmapSuffix: {
     flag: "ca-configmap-suffix",
     kind: "string",
-    description: "SSO passthrough: read the CA from ConfigMap <cluster><suffix> (key ca.crt) instead",
+    description: "SSO passthrough: the CA ConfigMap <cluster><suffix>, key ca.crt (default -ca-public)",
   },
   clientCacheTtl: {
     flag: "client-cache-ttl",
