@@ -8,6 +8,7 @@ import { GatewayError, guardedOperations } from "@capi-mcp/core";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseCidr } from "./client-address.js";
+import { type InstrumentationConfig, loadInstrumentationConfig } from "./instrumentation-config.js";
 import { type OptionName, type OptionSpec, optionSpecs } from "./option-specs.js";
 
 const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -166,7 +167,8 @@ export const configSchema = z
     }
   });
 
-export type GatewayConfig = z.output<typeof configSchema>;
+/** The options, plus the instrumentation environment (INSTRUMENTATION_ENABLED, OTEL_*, …). */
+export type GatewayConfig = z.output<typeof configSchema> & { readonly instrumentation: InstrumentationConfig };
 
 type Source = "flag" | "environment" | "file";
 
@@ -282,7 +284,7 @@ export function loadConfig(sources: ConfigSources): GatewayConfig {
     merged.kubeconfig = fromKubeconfigVariable ?? path.join(sources.homeDirectory ?? os.homedir(), ".kube", "config");
   }
   const parsed = configSchema.safeParse(merged);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return { ...parsed.data, instrumentation: loadInstrumentationConfig(sources.environment) };
   const messages = parsed.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? "");
     const name = key === "toolTimeoutMilliseconds" ? "toolTimeout" : key;

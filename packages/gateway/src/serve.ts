@@ -72,6 +72,7 @@ function fanoutTimeout(config: GatewayConfig): number {
 
 /** Where /metrics is served: the flag, else the default on streamable HTTP; on stdio only when asked. */
 export function effectiveMetricsAddress(config: GatewayConfig): string | undefined {
+  if (config.instrumentation.metricsExporter === "none") return undefined;
   return config.metricsAddr ?? (config.transport === "streamable-http" ? "127.0.0.1:9090" : undefined);
 }
 
@@ -89,7 +90,11 @@ interface MetricsSetup {
 async function startMetrics(config: GatewayConfig, logger: Logger, version: string): Promise<MetricsSetup> {
   const address = effectiveMetricsAddress(config);
   if (address === undefined) return { prometheus: undefined, listener: undefined, async close() {} };
-  const prometheus = createPrometheusMetrics({ serviceName: "capi-mcp", serviceVersion: version });
+  const prometheus = createPrometheusMetrics({
+    serviceName: config.instrumentation.serviceName,
+    serviceVersion: version,
+    resourceAttributes: config.instrumentation.resourceAttributes,
+  });
   prometheus.registerGlobally();
   let listener: MetricsListener;
   try {
