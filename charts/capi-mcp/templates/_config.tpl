@@ -88,7 +88,7 @@ option of packages/gateway/src/option-specs.ts. Secrets appear only as file path
 {{- $_ := set $c "redisUrl" $oauth.storage.valkey.url }}
 {{- if $oauth.storage.valkey.existingSecret }}
 {{- $_ := set $c "redisPasswordFile" (printf "%s/%s" $dir $oauth.storage.valkey.secretKeyPassword) }}
-{{- else if $oauth.storage.valkey.password }}
+{{- else if and $oauth.storage.valkey.password (not $oauth.existingSecret) }}
 {{- $_ := set $c "redisPasswordFile" (printf "%s/valkey-password" $dir) }}
 {{- end }}
 {{- end }}
@@ -141,6 +141,11 @@ option of packages/gateway/src/option-specs.ts. Secrets appear only as file path
 {{- if not $oauth.oidc.issuerURL }}{{ fail "mcpKubernetes.oauth.oidc.issuerURL: required with provider oidc" }}{{ end }}
 {{- if not $oauth.oidc.clientID }}{{ fail "mcpKubernetes.oauth.oidc.clientID: required with provider oidc" }}{{ end }}
 {{- if and (not $oauth.existingSecret) (not $oauth.oidc.clientSecret) }}{{ fail "mcpKubernetes.oauth.oidc.clientSecret: required with provider oidc (or mcpKubernetes.oauth.existingSecret with key oidc-client-secret)" }}{{ end }}
+{{- end }}
+{{- if $oauth.existingSecret }}
+{{- range $key, $value := dict "dex.clientSecret" $oauth.dex.clientSecret "google.clientSecret" $oauth.google.clientSecret "oidc.clientSecret" $oauth.oidc.clientSecret "registrationAccessToken" $oauth.registrationAccessToken "encryptionKey" $oauth.encryptionKey "storage.valkey.password" $oauth.storage.valkey.password }}
+{{- if $value }}{{ fail (printf "mcpKubernetes.oauth.%s: leave it empty with mcpKubernetes.oauth.existingSecret (%s): the secret comes from that Secret, never from values" $key $oauth.existingSecret) }}{{ end }}
+{{- end }}
 {{- end }}
 {{- if eq (include "capi-mcp.tokenStore" .) "redis" }}
 {{- if not $oauth.storage.valkey.url }}{{ fail "mcpKubernetes.oauth.storage.valkey.url: required with the valkey/redis token store" }}{{ end }}

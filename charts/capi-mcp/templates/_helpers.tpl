@@ -89,16 +89,16 @@ Secret keys the pod needs, as a list of "secretName|key" (which file under secre
 {{- $items := list }}
 {{- if $oauth.enabled }}
 {{- $items = append $items (printf "%s|%s-client-secret" $name $oauth.provider) }}
-{{- if or $oauth.registrationAccessToken (and $oauth.existingSecret (not $oauth.allowPublicRegistration)) }}
+{{- if or (and (not $oauth.existingSecret) $oauth.registrationAccessToken) (and $oauth.existingSecret $oauth.existingSecretHasRegistrationToken) }}
 {{- $items = append $items (printf "%s|registration-token" $name) }}
 {{- end }}
-{{- if or (eq (include "capi-mcp.tokenStore" .) "redis") $oauth.encryptionKey }}
+{{- if or (eq (include "capi-mcp.tokenStore" .) "redis") (and (not $oauth.existingSecret) $oauth.encryptionKey) }}
 {{- $items = append $items (printf "%s|oauth-encryption-key" $name) }}
 {{- end }}
 {{- if eq (include "capi-mcp.tokenStore" .) "redis" }}
 {{- if $oauth.storage.valkey.existingSecret }}
 {{- $items = append $items (printf "%s|%s" $oauth.storage.valkey.existingSecret $oauth.storage.valkey.secretKeyPassword) }}
-{{- else if $oauth.storage.valkey.password }}
+{{- else if and $oauth.storage.valkey.password (not $oauth.existingSecret) }}
 {{- $items = append $items (printf "%s|valkey-password" $name) }}
 {{- end }}
 {{- end }}
@@ -115,16 +115,6 @@ Secret keys the pod needs, as a list of "secretName|key" (which file under secre
 {{- $hosts = append $hosts (printf "%s:%d" . $port) }}
 {{- end }}
 {{- toJson $hosts }}
-{{- end }}
-
-{{/* One probe: the values' probe, with a Host header naming the Service when it sends none. */}}
-{{- define "capi-mcp.probe" -}}
-{{- $probe := deepCopy .probe }}
-{{- if and $probe.httpGet (not $probe.httpGet.httpHeaders) }}
-{{- $host := printf "%s.%s.svc:%d" (include "capi-mcp.fullname" .root) .root.Release.Namespace (int .root.Values.service.port) }}
-{{- $_ := set $probe.httpGet "httpHeaders" (list (dict "name" "Host" "value" $host)) }}
-{{- end }}
-{{- toYaml $probe }}
 {{- end }}
 
 {{/* Kubernetes at least this version (the server's, or --kube-version with helm template). */}}
