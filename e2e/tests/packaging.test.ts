@@ -361,8 +361,8 @@ describe("the container image's production install, run as the Dockerfile config
     expectServes(await serveOverStdio(file, args, { PATH: process.env.PATH ?? basePath }));
   });
 
-  it("serves streamable HTTP: /readyz answers and tools/list and a read work", async () => {
-    const [port] = await freePorts(1);
+  it("serves streamable HTTP: /readyz answers, tools/list and a read work, /metrics on its own port", async () => {
+    const [port, metricsPort] = await freePorts(2);
     const [file, args] = inImage([
       ...image.entrypoint,
       ...image.command,
@@ -370,6 +370,9 @@ describe("the container image's production install, run as the Dockerfile config
       "streamable-http",
       "--http-addr",
       `127.0.0.1:${port}`,
+      // Off the default 127.0.0.1:9090, which parallel tests would share.
+      "--metrics-addr",
+      `127.0.0.1:${metricsPort}`,
       "--kubeconfig",
       "/srv/kubeconfig",
     ]);
@@ -390,6 +393,8 @@ describe("the container image's production install, run as the Dockerfile config
       expect(ready?.status, stderr).toBe(200);
       await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
       expectServes(await listAndRead(client));
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
     } finally {
       await client.close();
       if (child.exitCode === null) {
