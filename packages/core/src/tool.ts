@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ClusterCatalog, PortForwardHandle } from "./cluster-access.js";
+import type { GatewayErrorCode } from "./gateway-error.js";
 import type { Principal } from "./principal.js";
 
 /**
@@ -92,6 +93,15 @@ export interface ToolSettings {
   readonly fanoutConcurrency: number;
   /** Bound on each cluster's part of a fleet-wide list; a slow cluster fails alone. */
   readonly fanoutTimeoutMilliseconds: number;
+  /** Told once per fleet-wide call how it went (for the metrics): no cluster names, only counts and codes. */
+  readonly onFanOut?: (report: FanOutReport) => void;
+}
+
+/** How one fleet-wide call went: how many clusters, which failed with what code, how long it took. */
+export interface FanOutReport {
+  readonly clusters: number;
+  readonly failures: readonly { readonly code: GatewayErrorCode }[];
+  readonly durationMilliseconds: number;
 }
 
 /**

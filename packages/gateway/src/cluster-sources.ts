@@ -24,6 +24,8 @@ export interface ClusterSources {
   /** For a logged-in user: every call as that user. */
   forPrincipal(principal: Principal): ClusterCatalog;
   readiness(): Promise<{ ready: boolean; detail: Record<string, unknown> }>;
+  /** Workload clusters Cluster API discovery knows now (for the metrics); absent without it. */
+  readonly discoveredClusters?: () => number;
   close(): Promise<void>;
 }
 
@@ -143,6 +145,7 @@ function capiSources(config: GatewayConfig, kubeConfig: KubeConfig, logger: Logg
     defaultCluster: undefined,
     local: capi.forLocalUser(),
     forPrincipal: (principal) => capi.forPrincipal(principal),
+    discoveredClusters: () => directory.list().length,
     async readiness() {
       const loaded = await Promise.race([
         directory.ready.then(() => true),

@@ -43,7 +43,16 @@ export interface HttpAppOptions {
   readonly onUnexpectedError: (error: unknown) => void;
   /** More routes at the root (the OAuth endpoints and metadata), behind the same Host and Origin checks. */
   readonly routes?: Hono;
+  /** Each answered request, for the metrics: `path` is a route template from a closed set, never the raw path. */
+  readonly onRequestMeasured?: (request: {
+    method: string;
+    path: string;
+    status: number;
+    durationSeconds: number;
+  }) => void;
 }
+
+const measuredMethods = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 function errorBody(code: string, message: string) {
   return { error: { code, message } };
@@ -99,6 +108,28 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       (origin) => new URL(origin).origin,
     ),
   );
+
+  // Measured first, so refusals (403, 413) count too. The path label is the route's template
+  // when the path is one the app serves and `other` otherwise, so a scanner cannot grow series.
+  if (options.onRequestMeasured) {
+    const measure = options.onRequestMeasured;
+    const templates = new Set([
+      options.endpoint,
+      "/healthz",
+      "/readyz",
+      ...(options.routes?.routes.map((route) => route.path).filter((path) => !path.includes("*")) ?? []),
+    ]);
+    app.use("*", async (context, next) => {
+      const started = performance.now();
+      await next();
+      measure({
+        method: measuredMethods.has(context.req.method) ? context.req.method : "OTHER",
+        path: templates.has(context.req.path) ? context.req.path : "other",
+        status: context.res.status,
+        durationSeconds: (performance.now() - started) / 1000,
+      });
+    });
+  }
 
   // Probes first, before the Host check: kubelet sends the pod IP as Host, which no allowed-hosts
   // list names. They say only "ok", "ready" or "not ready", so a rebinding page learns nothing;

@@ -17,6 +17,7 @@ function capture() {
   const metrics: OAuthMetrics = {
     recordDecryptionFailure: (reason) => counted.push(`decryption:${reason}`),
     recordRegistrationRefused: (reason) => counted.push(`registration:${reason}`),
+    recordSecurityEvent: (event) => counted.push(`security:${event}`),
   };
   let instant = 0;
   const reports = createOAuthReports({
@@ -63,6 +64,29 @@ describe("OAuth reports to the operator", () => {
     expect(lines.map((line) => [line.event, line.refused, line.maxRegisteredClients])).toEqual([
       ["registration_capacity_reached", 1, 5000],
       ["registration_capacity_reached", 5, 5000],
+    ]);
+  });
+
+  it("counts code reuse, refresh reuse, PKCE failures and rate limiting as OAuth security events", () => {
+    const { reports, counted } = capture();
+    const time = "2026-12-03T10:00:00Z";
+    const family = { clientId: "c1", grantId: "g1", actor: undefined, familyRevoked: true as const };
+    reports.authorizationEvent({ type: "authorization_code_reuse_detected", time, ...family });
+    reports.authorizationEvent({ type: "refresh_token_reuse_detected", time, ...family });
+    reports.authorizationEvent({ type: "pkce_verification_failed", time, clientId: "c1", grantId: "g1" });
+    reports.authorizationEvent({
+      type: "rate_limited",
+      time,
+      endpoint: "/oauth/token",
+      limit: "address",
+      clientId: undefined,
+    });
+    reports.authorizationEvent({ type: "client_refused", time, clientId: "c1", reason: "unknown" });
+    expect(counted).toEqual([
+      "security:code_reuse",
+      "security:refresh_reuse",
+      "security:pkce_failure",
+      "security:rate_limited",
     ]);
   });
 

@@ -3,7 +3,7 @@
 // never a token, a stored value or a client's secret.
 import { isGatewayError } from "@capi-mcp/core";
 import type { AuthorizationServerEvent, TokenStoreTamperEvent } from "@capi-mcp/oauth";
-import type { OAuthMetrics } from "@capi-mcp/telemetry";
+import type { OAuthMetrics, OAuthSecurityEvent } from "@capi-mcp/telemetry";
 import type { Logger } from "pino";
 
 export interface OAuthReports {
@@ -23,6 +23,14 @@ export interface OAuthReportsOptions {
   readonly now?: () => number;
 }
 
+/** The authorization events that are counted as OAuth security events. */
+const securityEventOf: Partial<Record<AuthorizationServerEvent["type"], OAuthSecurityEvent>> = {
+  authorization_code_reuse_detected: "code_reuse",
+  refresh_token_reuse_detected: "refresh_reuse",
+  pkce_verification_failed: "pkce_failure",
+  rate_limited: "rate_limited",
+};
+
 /** Refusals at the cap come in floods: each is counted, the log says so at most this often. */
 const capacityLogIntervalMilliseconds = 60_000;
 
@@ -41,6 +49,8 @@ export function createOAuthReports(options: OAuthReportsOptions): OAuthReports {
       metrics.recordDecryptionFailure(event.reason);
     },
     authorizationEvent(event) {
+      const securityEvent = securityEventOf[event.type];
+      if (securityEvent !== undefined) metrics.recordSecurityEvent(securityEvent);
       if (event.type !== "registration_refused" || event.code !== "capacity") return;
       metrics.recordRegistrationRefused("capacity");
       refusedSinceLog += 1;

@@ -24,6 +24,7 @@ import type { GatewayConfig } from "./config.js";
 import { createHttpApp, defaultAllowedHosts, gatewayOrigins } from "./http-app.js";
 import { loadInClusterKubeConfig } from "./in-cluster.js";
 import { createMetricsApp, listenMetrics, type MetricsListener } from "./metrics-listener.js";
+import { createGatewayInstruments } from "./metrics-wiring.js";
 import { createOAuthSetup, type OAuthSetup } from "./oauth-setup.js";
 
 export interface RunningGateway {
@@ -125,6 +126,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   // Before anything makes an instrument: instruments made on the API's no-op provider stay no-ops.
   const metricsSetup = await startMetrics(config, logger, version);
   const sources = createClusterSources(config, kubeConfig, logger);
+  const instruments = createGatewayInstruments(config, allTools, version);
+  const discovered = sources.discoveredClusters;
+  if (discovered) instruments.metrics.observeDiscoveredClusters(discovered);
   const guard = createGuard(
     {
       nonDestructive: config.nonDestructive,
@@ -155,6 +159,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     logDefaultTailLines: 100,
     fanoutConcurrency: config.fanoutConcurrency,
     fanoutTimeoutMilliseconds: fanoutTimeout(config),
+    onFanOut: instruments.onFanOut,
   };
   const currentUser = config.inCluster
     ? "in-cluster service account"
@@ -166,7 +171,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       "Kubernetes tools for the clusters listed by k8s_list_contexts. Every tool takes an optional `cluster`. " +
       "Lists are compact tables; page with limit and continue. Mutations may be disabled or run as dry runs by policy.",
     guard,
-    telemetry: createToolTelemetry({}),
+    telemetry: instruments.measureToolCalls(createToolTelemetry({})),
     audit,
     logger,
     settings,
@@ -237,6 +242,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
           { status: 503, headers: { "retry-after": "5" } },
         );
       }
+      instruments.metrics.recordDownstreamAuth(result.ok ? "success" : "failure");
       if (!result.ok) return result.response;
       return sessions.handle(request, {
         principal: result.principal,
@@ -247,6 +253,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     ...(oauth ? { routes: oauth.server.routes } : {}),
     onUnexpectedError: (error) =>
       logger.error({ error: error instanceof Error ? error.message : String(error) }, "HTTP request failed"),
+    onRequestMeasured: (measured) => instruments.metrics.recordHttpRequest(measured),
     readiness: async () => {
       const readiness = await sources.readiness();
       // /readyz tells the caller only ready or not; why not is the operator's, in the log.

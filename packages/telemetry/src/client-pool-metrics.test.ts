@@ -1,27 +1,21 @@
-import type { Meter } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
 import { createClientPoolMetrics } from "./client-pool-metrics.js";
+import { createPrometheusMetrics } from "./prometheus-metrics.js";
 
 describe("client pool metrics", () => {
-  it("counts events by type and reason, and observes the number of entries", () => {
-    const added: { value: number; attributes: unknown }[] = [];
-    let observe: ((result: { observe(value: number): void }) => void) | undefined;
-    const meter = {
-      createCounter: () => ({ add: (value: number, attributes: unknown) => added.push({ value, attributes }) }),
-      createObservableGauge: () => ({ addCallback: (callback: typeof observe) => (observe = callback) }),
-    } as unknown as Meter;
-    const poolMetrics = createClientPoolMetrics({ meter, entries: () => 7 });
+  it("are scraped under giantswarm's names: hits, misses, evictions by reason, entries", async () => {
+    const prometheus = createPrometheusMetrics({ serviceName: "test", serviceVersion: "0" });
+    const poolMetrics = createClientPoolMetrics({ meter: prometheus.meter, entries: () => 7 });
     poolMetrics.record({ type: "miss" });
+    poolMetrics.record({ type: "hit" });
+    poolMetrics.record({ type: "hit" });
     poolMetrics.record({ type: "eviction", reason: "unauthorized" });
-    expect(added).toEqual([
-      { value: 1, attributes: { "capi_mcp.client_pool.event": "miss" } },
-      {
-        value: 1,
-        attributes: { "capi_mcp.client_pool.event": "eviction", "capi_mcp.client_pool.reason": "unauthorized" },
-      },
-    ]);
-    const observed: number[] = [];
-    observe?.({ observe: (value) => observed.push(value) });
-    expect(observed).toEqual([7]);
+    const text = await prometheus.scrape();
+    await prometheus.shutdown();
+    expect(text).toContain("\nmcp_kubernetes_client_cache_hits_total 2\n");
+    expect(text).toContain("\nmcp_kubernetes_client_cache_misses_total 1\n");
+    expect(text).toContain('\nmcp_kubernetes_client_cache_evictions_total{reason="unauthorized"} 1\n');
+    expect(text).toContain("\nmcp_kubernetes_client_cache_entries 7\n");
+    expect(text).toContain("# TYPE mcp_kubernetes_client_cache_hits_total counter");
   });
 });

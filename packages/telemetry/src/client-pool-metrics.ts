@@ -10,24 +10,31 @@ export interface ClientPoolMetrics {
 }
 
 /**
- * Counters for the per-user cluster client pool: hits, misses, evictions by reason, and the
- * number of entries (read when metrics are collected).
+ * The per-user cluster client pool, under giantswarm's names: hits, misses, evictions by reason
+ * (`mcp_kubernetes_client_cache_{hits,misses,evictions}_total`) and the entries pooled now
+ * (`mcp_kubernetes_client_cache_entries`, read at collection). No cluster or user label: the pool
+ * is keyed by (cluster, user), and either would grow the series with the fleet or the staff.
  */
 export function createClientPoolMetrics(options: { meter?: Meter; entries: () => number }): ClientPoolMetrics {
   const meter = options.meter ?? metrics.getMeter("capi-mcp");
-  const events = meter.createCounter("capi_mcp.client_pool.events", {
-    description: "Client pool lookups (hit, miss) and evictions, by reason",
+  const hits = meter.createCounter("mcp_kubernetes_client_cache_hits_total", {
+    description: "Workload client lookups answered from the pool",
   });
-  const entries = meter.createObservableGauge("capi_mcp.client_pool.entries", {
-    description: "Cluster clients currently pooled",
+  const misses = meter.createCounter("mcp_kubernetes_client_cache_misses_total", {
+    description: "Workload client lookups that built a new client",
+  });
+  const evictions = meter.createCounter("mcp_kubernetes_client_cache_evictions_total", {
+    description: "Workload clients dropped from the pool, by reason",
+  });
+  const entries = meter.createObservableGauge("mcp_kubernetes_client_cache_entries", {
+    description: "Workload clients pooled now",
   });
   entries.addCallback((result) => result.observe(options.entries()));
   return {
     record(event) {
-      events.add(1, {
-        "capi_mcp.client_pool.event": event.type,
-        ...(event.reason ? { "capi_mcp.client_pool.reason": event.reason } : {}),
-      });
+      if (event.type === "hit") hits.add(1);
+      else if (event.type === "miss") misses.add(1);
+      else evictions.add(1, { reason: event.reason ?? "unknown" });
     },
   };
 }

@@ -1,6 +1,22 @@
 export { type AuditSinkOptions, createAuditSink } from "./audit-sink.js";
 export { type ClientPoolEvent, type ClientPoolMetrics, createClientPoolMetrics } from "./client-pool-metrics.js";
-export { createOAuthMetrics, type OAuthMetrics, type TokenStoreDecryptionFailureReason } from "./oauth-metrics.js";
+export {
+  type AuthMode,
+  createGatewayMetrics,
+  type DiscoveryMode,
+  type GatewayMetrics,
+  type GatewayMetricsOptions,
+  gatewayMetricNames,
+  giantswarmDurationBuckets,
+  kubernetesOperationOf,
+  type ToolCallMeasurement,
+} from "./gateway-metrics.js";
+export {
+  createOAuthMetrics,
+  type OAuthMetrics,
+  type OAuthSecurityEvent,
+  type TokenStoreDecryptionFailureReason,
+} from "./oauth-metrics.js";
 export {
   createPrometheusMetrics,
   type PrometheusMetrics,

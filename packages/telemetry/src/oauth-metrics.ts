@@ -8,7 +8,12 @@ export interface OAuthMetrics {
   recordDecryptionFailure(reason: TokenStoreDecryptionFailureReason): void;
   /** A client registration was refused because the registration cap was reached. */
   recordRegistrationRefused(reason: "capacity"): void;
+  /** An attack signal or a throttled caller: counted in `capi_mcp_oauth_events_total{event}`. */
+  recordSecurityEvent(event: OAuthSecurityEvent): void;
 }
+
+/** Authorization code replayed, refresh token replayed, PKCE verifier wrong, caller rate limited. */
+export type OAuthSecurityEvent = "code_reuse" | "refresh_reuse" | "pkce_failure" | "rate_limited";
 
 /**
  * Instruments for the OAuth side: failures that an operator must see even though the caller
@@ -22,7 +27,13 @@ export function createOAuthMetrics(options: { meter?: Meter } = {}): OAuthMetric
   const refusedRegistrations = meter.createCounter("capi_mcp.oauth.registrations.refused", {
     description: "Client registrations refused by the gateway's own limits, by reason",
   });
+  const securityEvents = meter.createCounter("capi_mcp_oauth_events_total", {
+    description: "OAuth events an operator must see: code_reuse, refresh_reuse, pkce_failure, rate_limited",
+  });
   return {
+    recordSecurityEvent(event) {
+      securityEvents.add(1, { event });
+    },
     recordDecryptionFailure(reason) {
       decryptionFailures.add(1, { "capi_mcp.oauth.reason": reason });
     },

@@ -23,6 +23,6 @@ describe("session metrics", () => {
     ]);
     const observed: Record<string, number> = {};
     for (const [name, callback] of callbacks) callback({ observe: (value) => (observed[name] = value) });
-    expect(observed).toEqual({ "capi_mcp.sessions.open": 12, "capi_mcp.port_forwards.open": 3 });
+    expect(observed).toEqual({ "capi_mcp.sessions.open": 12, active_port_forward_sessions: 3 });
   });
 });

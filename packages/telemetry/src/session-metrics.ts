@@ -36,8 +36,9 @@ export function createSessionMetrics(options: {
     description: "MCP sessions open now",
   });
   open.addCallback((result) => result.observe(options.sessions()));
-  const listeners = meter.createObservableGauge("capi_mcp.port_forwards.open", {
-    description: "Port-forward listeners open now, across all sessions",
+  // giantswarm's name (its dashboards read it); a gauge here, an up-down counter there: the same series.
+  const listeners = meter.createObservableGauge("active_port_forward_sessions", {
+    description: "Port-forward sessions open now, across all MCP sessions",
   });
   listeners.addCallback((result) => result.observe(options.portForwards()));
   return {

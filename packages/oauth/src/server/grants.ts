@@ -321,6 +321,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
         return failure("redirect_uri does not match the one in the authorization request.");
       }
       if (!verifyS256(input.codeVerifier, record.codeChallenge)) {
+        emit({ type: "pkce_verification_failed", time: time(), clientId: record.clientId, grantId: record.grantId });
         return failure("The PKCE code_verifier does not match the code_challenge.");
       }
       const grant = await readLiveGrant(record.grantId);

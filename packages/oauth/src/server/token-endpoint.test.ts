@@ -48,6 +48,10 @@ describe("POST /oauth/token with authorization_code", () => {
     const body = await errorBody(wrong);
     expect(body.error).toBe("invalid_grant");
     expect(body.error_description.includes(pkce.verifier)).toBe(false);
+    // The operator sees it (a metric counts these events); the event carries ids, never the verifier.
+    const event = harness.events.find((candidate) => candidate.type === "pkce_verification_failed");
+    expect(event).toMatchObject({ type: "pkce_verification_failed", clientId: client.clientId });
+    expect(JSON.stringify(event)).not.toContain(pkce.verifier);
     expect((await redeem(harness, client, code, pkce.verifier)).status).toBe(400);
   });
 

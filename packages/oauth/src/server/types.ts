@@ -166,6 +166,12 @@ export type AuthorizationServerEvent =
       readonly reason: string;
     })
   | (EventBase & {
+      /** A code_verifier did not match its code_challenge: the code was spent and its grant revoked. */
+      readonly type: "pkce_verification_failed";
+      readonly clientId: string;
+      readonly grantId: string;
+    })
+  | (EventBase & {
       readonly type: "rate_limited";
       readonly endpoint: string;
       readonly limit: "address" | "client";

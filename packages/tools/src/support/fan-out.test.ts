@@ -44,6 +44,22 @@ describe("fanOut", () => {
     expect(outcomes.slice(1).every((outcome) => outcome.ok)).toBe(true);
   });
 
+  it("tells onDone once how many clusters there were and which codes failed, never their names", async () => {
+    const reports: unknown[] = [];
+    await fanOut(
+      ["a/forbidden", "a/fine", "a/dead"],
+      async (cluster) => {
+        if (cluster === "a/forbidden") throw new GatewayError("forbidden", "no");
+        if (cluster === "a/dead") await new Promise(() => {});
+        return cluster;
+      },
+      { concurrency: 3, timeoutMilliseconds: 50, onDone: (report) => reports.push(report) },
+    );
+    expect(reports).toEqual([
+      { clusters: 3, failures: [{ code: "forbidden" }, { code: "timeout" }], durationMilliseconds: expect.any(Number) },
+    ]);
+  });
+
   it("reports each cluster's error in its place, in the caller's words", async () => {
     const outcomes = await fanOut(
       ["a/forbidden", "a/fine", "a/broken"],

@@ -1,4 +1,4 @@
-import { type GatewayErrorCode, gatewayErrorLabel, isGatewayError } from "@capi-mcp/core";
+import { type GatewayErrorCode, gatewayErrorLabel, isGatewayError, type ToolSettings } from "@capi-mcp/core";
 import { truncateText } from "../shaping/table.js";
 
 export interface FanOutOptions {
@@ -8,6 +8,8 @@ export interface FanOutOptions {
   readonly timeoutMilliseconds: number;
   /** When aborted, clusters not yet started are not started. */
   readonly signal?: AbortSignal;
+  /** Told once, when every cluster has answered or failed (the gateway's metrics). */
+  readonly onDone?: ToolSettings["onFanOut"];
 }
 
 export type FanOutOutcome<T> =
@@ -69,6 +71,7 @@ export async function fanOut<T>(
   work: (cluster: string) => Promise<T>,
   options: FanOutOptions,
 ): Promise<FanOutOutcome<T>[]> {
+  const started = performance.now();
   const outcomes: FanOutOutcome<T>[] = new Array(clusters.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -99,5 +102,10 @@ export async function fanOut<T>(
   };
   const workers = Math.max(1, Math.min(Math.floor(options.concurrency), clusters.length));
   await Promise.all(Array.from({ length: workers }, worker));
+  options.onDone?.({
+    clusters: clusters.length,
+    failures: outcomes.flatMap((outcome) => (outcome.ok ? [] : [{ code: outcome.code }])),
+    durationMilliseconds: performance.now() - started,
+  });
   return outcomes;
 }

@@ -172,6 +172,7 @@ async function eventsOnFleet(options: EventsInput, fleet: FleetSelection, contex
       concurrency: context.settings.fanoutConcurrency,
       timeoutMilliseconds: context.settings.fanoutTimeoutMilliseconds,
       signal: context.signal,
+      onDone: context.settings.onFanOut,
     },
   );
   const text = renderFanOutAnswer({

@@ -195,6 +195,7 @@ async function listOnFleet(options: ListInput, fleet: FleetSelection, context: T
       concurrency: context.settings.fanoutConcurrency,
       timeoutMilliseconds: context.settings.fanoutTimeoutMilliseconds,
       signal: context.signal,
+      onDone: context.settings.onFanOut,
     },
   );
   const resolved = outcomes.find((outcome) => outcome.ok)?.value.resource;
