@@ -17,8 +17,12 @@ import { freePorts } from "../fleet/processes.ts";
 export const gatewayCli = fileURLToPath(new URL("../../packages/gateway/dist/cli.js", import.meta.url));
 
 export interface AuditRecord {
+  /** `started` records precede a change (written before it is sent); `completed` ends every call. */
+  readonly stage: "started" | "completed";
+  readonly callId: string;
+  readonly traceId?: string;
   readonly tool: string;
-  readonly outcome: "ok" | "denied" | "error";
+  readonly outcome: "ok" | "denied" | "error" | "pending";
   readonly errorCode?: string;
   readonly cluster?: string;
   readonly namespace?: string;
@@ -27,8 +31,10 @@ export interface AuditRecord {
   readonly dryRun: boolean;
   readonly arguments: Record<string, unknown>;
   readonly actor: { username: string; source: string };
-  readonly client: { name?: string; version?: string };
+  readonly client: { name?: string; version?: string; oauthClientId?: string };
   readonly sessionId?: string;
+  readonly requestHeaders?: Record<string, string>;
+  readonly kubernetesResponses?: { cluster: string; verb: string; resource?: string; status: number }[];
 }
 
 export interface GatewayUnderTest {
@@ -68,12 +74,14 @@ export async function userKubeconfig(info: FleetInfo, userName: string, director
   return file;
 }
 
-async function readAudit(file: string): Promise<AuditRecord[]> {
+/** The tool-call records of an audit file: one `completed` record per call (the `started` ones with `everyStage`). */
+export async function readAudit(file: string, everyStage = false): Promise<AuditRecord[]> {
   const text = await readFile(file, "utf8").catch(() => "");
   return text
     .split("\n")
     .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as AuditRecord);
+    .map((line) => JSON.parse(line) as AuditRecord & { audit?: string })
+    .filter((record) => record.audit === undefined && (everyStage || record.stage === "completed"));
 }
 
 export interface GatewayOptions {

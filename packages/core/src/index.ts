@@ -1,4 +1,13 @@
-export type { AuditEvent, AuditSink, AuthorizationAuditEvent } from "./audit-event.js";
+export type { AuditEvent, AuditOutcome, AuditSink, AuthorizationAuditEvent } from "./audit-event.js";
+export {
+  type CallScope,
+  currentCallScope,
+  type KubernetesResponseNote,
+  mostNotedResponses,
+  newCallScope,
+  noteKubernetesResponse,
+  runInCallScope,
+} from "./call-scope.js";
 export {
   type AccessAnswer,
   type AccessQuestion,

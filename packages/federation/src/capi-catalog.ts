@@ -218,6 +218,7 @@ function defaultConnect(request: WorkloadConnectRequest): WorkloadClient {
     kubeConfig: request.kubeConfig,
     ...(request.context === undefined ? {} : { context: request.context }),
     identity: request.identity,
+    clusterName: request.clusterName,
     ...request.limits,
   });
   return {

@@ -44,7 +44,7 @@ describe("gateway configuration", () => {
       qpsLimit: 20,
       burstLimit: 30,
       toolTimeoutMilliseconds: 60_000,
-      auditLog: "stderr",
+      auditLogMaxSize: 100,
       kubeconfig: "/home/tester/.kube/config",
     });
   });

@@ -11,6 +11,49 @@ import { parseCidr } from "./client-address.js";
 import { type InstrumentationConfig, loadInstrumentationConfig } from "./instrumentation-config.js";
 import { type OptionName, type OptionSpec, optionSpecs } from "./option-specs.js";
 
+/** Headers that carry credentials: never copied into an audit record. */
+const credentialHeaders = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  "x-auth-token",
+  "x-csrf-token",
+]);
+
+const auditStreams = new Set(["stdout", "stderr", "none"]);
+
+export interface AuditDestinations {
+  readonly stream: "stdout" | "stderr" | "none";
+  readonly file?: { readonly path: string; readonly maxBytes: number; readonly maxFiles: number };
+}
+
+/**
+ * Where audit records go: `--audit-log` picks a stream (stdout by default on streamable HTTP,
+ * stderr on stdio, whose stdout is the protocol) and `--audit-log-file` adds a file; an
+ * `--audit-log` that is a path (what it took before the file option existed) is that file alone.
+ */
+export function auditDestinations(config: GatewayConfig): AuditDestinations {
+  const fallbackStream = config.transport === "stdio" ? "stderr" : "stdout";
+  const given = config.auditLog;
+  const isStream = given === undefined || auditStreams.has(given);
+  const stream = (isStream ? (given ?? fallbackStream) : "none") as AuditDestinations["stream"];
+  const path = isStream ? config.auditLogFile : given;
+  return {
+    stream,
+    ...(path === undefined
+      ? {}
+      : {
+          file: {
+            path,
+            maxBytes: Math.round(config.auditLogMaxSize * 1024 * 1024),
+            maxFiles: config.auditLogMaxBackups,
+          },
+        }),
+  };
+}
+
 const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -67,7 +110,22 @@ export const configSchema = z
     qpsLimit: z.number().positive().max(10_000).default(20),
     burstLimit: z.number().int().positive().max(100_000).default(30),
     toolTimeoutMilliseconds: z.number().int().min(1000).max(3_600_000).default(60_000),
-    auditLog: z.string().min(1).default("stderr"),
+    auditLog: z.string().min(1).optional(),
+    auditLogFile: z.string().min(1).optional(),
+    auditLogMaxSize: z.number().min(0).max(1_048_576).default(100),
+    auditLogMaxBackups: z.number().int().min(0).max(1000).default(5),
+    auditRequestHeaders: z
+      .array(
+        z
+          .string()
+          .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "expected HTTP header names such as x-model")
+          .transform((name) => name.toLowerCase())
+          .refine((name) => !credentialHeaders.has(name), {
+            message: "must not name a header that carries credentials (Authorization, Cookie, …)",
+          }),
+      )
+      .max(32)
+      .default([]),
     debug: z.boolean().default(false),
     enableOauth: z.boolean().default(false),
     oauthBaseUrl: z.url({ message: "expected the gateway's public URL, e.g. https://mcp.example.com" }).optional(),
@@ -135,6 +193,19 @@ export const configSchema = z
       if (!condition) context.addIssue({ code: "custom", path: [path], message });
     };
     require(!(config.inCluster && config.kubeconfig), "inCluster", "--in-cluster and --kubeconfig exclude each other");
+    const auditStream =
+      config.auditLog === undefined || auditStreams.has(config.auditLog) ? config.auditLog : undefined;
+    require(!(
+      config.auditLog !== undefined &&
+      auditStream === undefined &&
+      config.auditLogFile !== undefined
+    ), "auditLog", "names a file and so does --audit-log-file: give the file once, with --audit-log-file");
+    require(!(
+      config.transport === "stdio" && auditStream === "stdout"
+    ), "auditLog", "stdout carries the stdio transport's protocol: use stderr, none or --audit-log-file");
+    require(!(
+      auditStream === "none" && config.auditLogFile === undefined
+    ), "auditLog", "none leaves no audit trail: add --audit-log-file, or choose stdout or stderr");
     require(!(
       config.caSecretSuffix !== undefined && config.caConfigmapSuffix !== undefined
     ), "caSecretSuffix", "--ca-secret-suffix and --ca-configmap-suffix exclude each other: SSO passthrough reads the CA from one place");

@@ -102,7 +102,29 @@ export const optionSpecs = {
   auditLog: {
     flag: "audit-log",
     kind: "string",
-    description: "audit records: a file path, or stderr (default stderr)",
+    description:
+      "audit records as JSON lines to stdout, stderr or none (default stdout on streamable HTTP, stderr on stdio); a path is read as --audit-log-file",
+  },
+  auditLogFile: {
+    flag: "audit-log-file",
+    kind: "string",
+    description: "also (or, with --audit-log none, only) append audit records to this file, rotated by size",
+  },
+  auditLogMaxSize: {
+    flag: "audit-log-max-size",
+    kind: "number",
+    description: "rotate the audit log file before it passes this many MiB; 0 never rotates (default 100)",
+  },
+  auditLogMaxBackups: {
+    flag: "audit-log-max-backups",
+    kind: "number",
+    description: "rotated audit log files kept as <file>.1 … <file>.N (default 5)",
+  },
+  auditRequestHeaders: {
+    flag: "audit-request-headers",
+    kind: "list",
+    description:
+      "HTTP request headers copied into each audit record, e.g. x-model,x-route (never Authorization or Cookie)",
   },
   debug: { flag: "debug", kind: "boolean", description: "debug logging" },
   enableOauth: {

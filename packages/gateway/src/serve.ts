@@ -9,6 +9,7 @@ import {
 import { loadTokenEncryptionKey } from "@capi-mcp/oauth";
 import { createGuard } from "@capi-mcp/policy";
 import {
+  createAuditMetrics,
   createAuditSink,
   createPrometheusMetrics,
   createSessionMetrics,
@@ -20,12 +21,13 @@ import { serve as serveHttp } from "@hono/node-server";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { createClusterSources } from "./cluster-sources.js";
-import type { GatewayConfig } from "./config.js";
+import { auditDestinations, type GatewayConfig } from "./config.js";
 import { createHttpApp, defaultAllowedHosts, gatewayOrigins } from "./http-app.js";
 import { loadInClusterKubeConfig } from "./in-cluster.js";
 import { createMetricsApp, listenMetrics, type MetricsListener } from "./metrics-listener.js";
 import { createGatewayInstruments } from "./metrics-wiring.js";
 import { createOAuthSetup, type OAuthSetup } from "./oauth-setup.js";
+import { startConfiguredTracing } from "./tracing-setup.js";
 
 export interface RunningGateway {
   /** The MCP endpoint URL (streamable HTTP), or undefined on stdio. */
@@ -125,6 +127,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const kubeConfig = loadKubeConfig(config);
   // Before anything makes an instrument: instruments made on the API's no-op provider stay no-ops.
   const metricsSetup = await startMetrics(config, logger, version);
+  // Before any span is made: the tool call's span and the Kubernetes requests' spans go through it.
+  const tracing = startConfiguredTracing(config.instrumentation, version);
+  if (tracing) logger.info({ otlpEndpoint: config.instrumentation.otlpEndpoint }, "capi-mcp exporting traces");
   const sources = createClusterSources(config, kubeConfig, logger);
   const instruments = createGatewayInstruments(config, allTools, version);
   const discovered = sources.discoveredClusters;
@@ -148,7 +153,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
           : { key: loadTokenEncryptionKey(config.tokenEncryptionKeyFile) },
     },
   );
-  const audit = createAuditSink({ destination: config.auditLog });
+  const auditTo = auditDestinations(config);
+  const audit = createAuditSink({
+    stream: auditTo.stream,
+    ...(auditTo.file ? { file: auditTo.file } : {}),
+    stdoutCarriesProtocol: config.transport === "stdio",
+  });
   const settings: ToolSettings = {
     dryRun: config.dryRun,
     outputBudgetBytes,
@@ -177,6 +187,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     settings,
     toolTimeoutMilliseconds: config.toolTimeoutMilliseconds,
     localActor: { username: currentUser, source: config.inCluster ? "in-cluster" : "kubeconfig" },
+    auditFailures: createAuditMetrics(),
+    auditRequestHeaders: config.auditRequestHeaders,
   };
   const identity = { principal: undefined, catalog: sources.local };
 
@@ -190,6 +202,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
         await sources.close();
         await audit.close();
         await metricsSetup.close();
+        await tracing?.shutdown();
       },
     };
   }
@@ -289,6 +302,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       });
       await audit.close();
       await metricsSetup.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -7,6 +7,7 @@ import WebSocket from "ws";
 import { createDiscoveryCache, type DiscoveryCache, fetchDiscovery } from "./discovery-cache.js";
 import { type HeaderValues, type Impersonation, identityTerms, impersonationHeaders } from "./impersonation.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
+import { requestShape, startRequestTelemetry } from "./request-telemetry.js";
 import { KubeHttpError, KubeTransportError, transportErrorFrom } from "./transport-error.js";
 
 /** Whose identity the connection's calls carry, beyond what the kubeconfig user is. */
@@ -42,6 +43,8 @@ export interface KubeConnectionOptions {
   /** Parallel connections to the API server (default 16). */
   readonly maxConnections?: number;
   readonly userAgent?: string;
+  /** The cluster's name in spans and audit notes (a workload cluster's `namespace/name`); default: the context. */
+  readonly clusterName?: string;
 }
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -236,6 +239,7 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
   }
   // A server URL may carry a path prefix (a proxying front end); every API path goes below it.
   const basePath = serverUrl.pathname.replace(/\/+$/, "");
+  const clusterName = options.clusterName ?? context;
   const origin = serverUrl.origin;
 
   const identity = options.identity ?? {};
@@ -346,7 +350,29 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
   async function request(request: KubeHttpRequest): Promise<KubeHttpResponse> {
     const { agent, initial } = await ready();
     if (!request.alreadyLimited) await acquire(request.signal);
-    const requestHeaders = await headers(initial);
+    const telemetry = startRequestTelemetry(
+      clusterName,
+      serverUrl.host,
+      request.method,
+      requestShape(request.method, request.path, request.query),
+    );
+    try {
+      const response = await sendRequest(agent, initial, request, telemetry.headers);
+      telemetry.end({ status: response.status });
+      return response;
+    } catch (error) {
+      telemetry.end({ error });
+      throw error;
+    }
+  }
+
+  async function sendRequest(
+    agent: Agent,
+    initial: UserCredentials,
+    request: KubeHttpRequest,
+    callHeaders: HeaderValues,
+  ): Promise<KubeHttpResponse> {
+    const requestHeaders = { ...(await headers(initial)), ...callHeaders };
     requestHeaders.Accept = request.accept ?? "application/json";
     let payload: string | undefined;
     if (request.body !== undefined) {
@@ -389,7 +415,31 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
   async function stream(request: KubeStreamRequest): Promise<KubeStreamResponse> {
     const { agent, initial } = await ready();
     await acquire(request.signal);
-    const requestHeaders = await headers(initial);
+    const telemetry = startRequestTelemetry(
+      clusterName,
+      serverUrl.host,
+      "GET",
+      requestShape("GET", request.path, request.query),
+    );
+    try {
+      const opened = await openStream(agent, initial, request, telemetry.headers);
+      // The span covers the request up to the answer's headers: a watch or log stream may then
+      // run for minutes, which is the call's span's time, not this request's.
+      telemetry.end({ status: 200 });
+      return opened;
+    } catch (error) {
+      telemetry.end({ error });
+      throw error;
+    }
+  }
+
+  async function openStream(
+    agent: Agent,
+    initial: UserCredentials,
+    request: KubeStreamRequest,
+    callHeaders: HeaderValues,
+  ): Promise<KubeStreamResponse> {
+    const requestHeaders = { ...(await headers(initial)), ...callHeaders };
     requestHeaders.Accept = request.accept ?? "application/json";
     const headersTimeout = request.headersTimeoutMilliseconds ?? requestTimeout;
     const query = request.query?.toString();
@@ -440,10 +490,11 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
   ): Promise<WebSocket> {
     const { tlsOptions, initial } = await ready();
     await acquire(signal);
-    const requestHeaders = await headers(initial);
+    const telemetry = startRequestTelemetry(clusterName, serverUrl.host, "GET", requestShape("GET", path, query, true));
+    const requestHeaders = { ...(await headers(initial)), ...telemetry.headers };
     const url = new URL(`${basePath}${path}?${query.toString()}`, origin);
     url.protocol = "wss:";
-    return new WebSocket(url, [...protocols], {
+    const socket = new WebSocket(url, [...protocols], {
       ...tlsOptions,
       handshakeTimeout: connectTimeout,
       perMessageDeflate: false,
@@ -455,6 +506,11 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
         outgoing.end();
       },
     });
+    socket.once("upgrade", () => telemetry.end({ status: 101 }));
+    socket.once("unexpected-response", (_request, incoming) => telemetry.end({ status: incoming.statusCode ?? 0 }));
+    socket.once("error", (error) => telemetry.end({ error }));
+    socket.once("close", () => telemetry.end({ status: 0 }));
+    return socket;
   }
 
   const discoveryTransport = { limiter, request };

@@ -10,6 +10,57 @@ export interface McpServerDependencies extends ToolRunnerDependencies {
   readonly serverInfo: { readonly name: string; readonly version: string };
   /** Instructions shown to the model at initialization. */
   readonly instructions?: string;
+  /** HTTP request headers copied into each audit record (`--audit-request-headers`), lower-case. */
+  readonly auditRequestHeaders?: readonly string[];
+}
+
+type RequestHeaders = Readonly<Record<string, string | string[] | undefined>> | undefined;
+
+/** The longest header value a record or trace carrier takes from a request. */
+const longestHeaderValue = 1024;
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value.join(", ") : value;
+  return text === undefined ? undefined : text.slice(0, longestHeaderValue);
+}
+
+/** The headers named by the operator, as sent (several values joined by ", "). */
+function recordedHeaders(names: readonly string[] | undefined, headers: RequestHeaders): Record<string, string> {
+  const recorded: Record<string, string> = {};
+  for (const name of names ?? []) {
+    const value = headerText(headers?.[name]);
+    if (value !== undefined) recorded[name] = value;
+  }
+  return recorded;
+}
+
+/**
+ * W3C trace context for the call: from the request's `params._meta` (what the MCP semantic
+ * conventions recommend: one HTTP request can carry several MCP messages), else from the HTTP
+ * request's own `traceparent` header.
+ */
+function traceCarrierOrNone(
+  meta: unknown,
+  headers: RequestHeaders,
+): { traceCarrier: Record<string, string> } | undefined {
+  const carrier = traceCarrierOf(meta, headers);
+  return carrier === undefined ? undefined : { traceCarrier: carrier };
+}
+
+function traceCarrierOf(meta: unknown, headers: RequestHeaders): Record<string, string> | undefined {
+  const fromMeta = typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>) : {};
+  if (typeof fromMeta.traceparent === "string") {
+    return {
+      traceparent: fromMeta.traceparent.slice(0, longestHeaderValue),
+      ...(typeof fromMeta.tracestate === "string"
+        ? { tracestate: fromMeta.tracestate.slice(0, longestHeaderValue) }
+        : {}),
+    };
+  }
+  const traceparent = headerText(headers?.traceparent);
+  if (traceparent === undefined) return undefined;
+  const tracestate = headerText(headers?.tracestate);
+  return { traceparent, ...(tracestate === undefined ? {} : { tracestate }) };
 }
 
 export interface SessionIdentity {
@@ -80,6 +131,8 @@ export function createMcpServer(
       },
       protocolVersion: extra.requestInfo?.headers?.["mcp-protocol-version"]?.toString(),
       signal: extra.signal,
+      requestHeaders: recordedHeaders(dependencies.auditRequestHeaders, extra.requestInfo?.headers),
+      ...(traceCarrierOrNone(request.params._meta, extra.requestInfo?.headers) ?? {}),
     };
     if (!tool) {
       return {

@@ -1,15 +1,19 @@
 // The one place where a tool call is guarded, parsed, run, bounded, audited and traced. Every
 // tool goes through `runTool`; no tool repeats any of this.
+import { randomUUID } from "node:crypto";
 import {
   type AuditEvent,
+  type AuditOutcome,
   type AuditSink,
   type ClusterCatalog,
   execTimeoutWithin,
   GatewayError,
   type GatewayErrorCode,
+  newCallScope,
   type OperationClass,
   type Principal,
   redactServerText,
+  runInCallScope,
   type SessionState,
   type ToolContinueTokens,
   type ToolDefinition,
@@ -40,9 +44,27 @@ export interface CallTelemetry {
     sessionId: string | undefined;
     cluster: string | undefined;
     protocolVersion: string | undefined;
+    callId?: string;
+    /** W3C trace context the caller sent (`traceparent`, `tracestate`), to continue its trace. */
+    traceCarrier?: Readonly<Record<string, string>>;
   }): {
-    end(result: { outcome: "ok" | "denied" | "error"; errorCode?: string; cluster?: string; namespace?: string }): void;
+    /** The call's trace id, when its span is recorded. */
+    readonly traceId?: string | undefined;
+    /** Runs `work` with the call's span as the active one, so the requests it makes are its children. */
+    run?<T>(work: () => T): T;
+    end(result: {
+      outcome: AuditOutcome;
+      errorCode?: string;
+      cluster?: string;
+      namespace?: string;
+      dryRun?: boolean;
+    }): void;
   };
+}
+
+/** Told each time a record could not be written: `mutation` calls were refused, `read` ones went on. */
+export interface AuditFailureCounter {
+  count(kind: "mutation" | "read"): void;
 }
 
 export interface CallLogger {
@@ -65,6 +87,7 @@ export interface ToolRunnerDependencies {
   /** Bound on one call's duration. */
   readonly toolTimeoutMilliseconds: number;
   readonly localActor: LocalActor;
+  readonly auditFailures?: AuditFailureCounter;
 }
 
 export interface CallEnvironment {
@@ -74,6 +97,10 @@ export interface CallEnvironment {
   readonly client: { name?: string; version?: string; oauthClientId?: string };
   readonly protocolVersion: string | undefined;
   readonly signal: AbortSignal;
+  /** The HTTP request headers the operator asked to record (`--audit-request-headers`), lower-case. */
+  readonly requestHeaders?: Readonly<Record<string, string>>;
+  /** W3C trace context of the request: `params._meta` first, else the HTTP headers. */
+  readonly traceCarrier?: Readonly<Record<string, string>>;
 }
 
 export interface CallOutcome {
@@ -245,13 +272,33 @@ export async function runTool(
   // (a manifest given as text names its kind and name once parsed).
   const recorded = recordedArguments(tool, args);
   let target = targetFromArguments(recorded, environment.session, environment.catalog);
+  const callId = randomUUID();
   const call = dependencies.telemetry.startToolCall({
     tool: tool.name,
     sessionId: environment.session.id,
     cluster: target.cluster,
     protocolVersion: environment.protocolVersion,
+    callId,
+    ...(environment.traceCarrier ? { traceCarrier: environment.traceCarrier } : {}),
   });
-  let outcome: AuditEvent["outcome"] = "ok";
+  const scope = newCallScope(callId);
+  const inCall = <T>(work: () => T): T => runInCallScope(scope, () => (call.run ? call.run(work) : work()));
+  const mutation = changesClusters(tool.operation);
+  const actor = actorOf(environment.principal, dependencies.localActor);
+  const redactedArguments = () => dependencies.guard.redactArguments(tool.name, recorded);
+  const recordBase = () => ({
+    time: new Date().toISOString(),
+    callId,
+    ...(call.traceId ? { traceId: call.traceId } : {}),
+    sessionId: environment.session.id,
+    actor,
+    client: environment.client,
+    ...(environment.requestHeaders && Object.keys(environment.requestHeaders).length > 0
+      ? { requestHeaders: environment.requestHeaders }
+      : {}),
+    tool: tool.name,
+  });
+  let outcome: AuditOutcome = "ok";
   let errorCode: GatewayErrorCode | undefined;
   let dryRun = dependencies.settings.dryRun;
   let result: CallOutcome;
@@ -264,24 +311,49 @@ export async function runTool(
     }
     dryRun = dryRun || decision.dryRun;
     const input = parseInput(tool, args);
+    if (mutation) {
+      // Fail closed: a change is sent only once the record that it is about to be is written.
+      try {
+        dependencies.audit.record({
+          ...recordBase(),
+          stage: "started",
+          ...definedEntries(target),
+          arguments: redactedArguments(),
+          dryRun: isMutation(tool.operation) ? dryRun : false,
+          outcome: "pending",
+          durationMilliseconds: 0,
+        });
+      } catch (error) {
+        dependencies.auditFailures?.count("mutation");
+        dependencies.logger.error(
+          { tool: tool.name, callId, reason: auditFailureReason(error) },
+          "audit record could not be written; the call was refused",
+        );
+        throw new GatewayError(
+          "unavailable",
+          `${tool.name} was refused: the gateway cannot write its audit record, and it makes no change it cannot record. Reads still work; ask the operator to fix the audit log.`,
+        );
+      }
+    }
     const signal = AbortSignal.any([environment.signal, AbortSignal.timeout(dependencies.toolTimeoutMilliseconds)]);
+    const handlerContext = {
+      clusters: dependencies.guard.guardCatalog(environment.catalog, environment.principal),
+      continueTokens: dependencies.guard.toolContinueTokens(tool.name, environment.principal),
+      session: environment.session,
+      principal: environment.principal,
+      settings: {
+        ...dependencies.settings,
+        dryRun,
+        // Strictly inside the tool timeout, so a command stopped at its bound still answers.
+        execTimeoutMilliseconds: Math.min(
+          dependencies.settings.execTimeoutMilliseconds,
+          execTimeoutWithin(dependencies.toolTimeoutMilliseconds),
+        ),
+      },
+      signal,
+    };
     const toolResult: ToolResult = await withTimeout(
-      tool.handler(input as never, {
-        clusters: dependencies.guard.guardCatalog(environment.catalog, environment.principal),
-        continueTokens: dependencies.guard.toolContinueTokens(tool.name, environment.principal),
-        session: environment.session,
-        principal: environment.principal,
-        settings: {
-          ...dependencies.settings,
-          dryRun,
-          // Strictly inside the tool timeout, so a command stopped at its bound still answers.
-          execTimeoutMilliseconds: Math.min(
-            dependencies.settings.execTimeoutMilliseconds,
-            execTimeoutWithin(dependencies.toolTimeoutMilliseconds),
-          ),
-        },
-        signal,
-      }),
+      inCall(() => tool.handler(input as never, handlerContext)),
       dependencies.toolTimeoutMilliseconds,
       tool.name,
     );
@@ -310,35 +382,60 @@ export async function runTool(
     result = { text: errorText(error), isError: true };
   }
 
-  const actor = environment.principal
-    ? {
-        username: environment.principal.username,
-        subject: environment.principal.subject,
-        ...(environment.principal.email ? { email: environment.principal.email } : {}),
-        groups: environment.principal.groups,
-        source: "oauth" as const,
-      }
-    : { username: dependencies.localActor.username, groups: [], source: dependencies.localActor.source };
-  dependencies.audit.record({
-    time: new Date().toISOString(),
-    sessionId: environment.session.id,
-    actor,
-    client: environment.client,
-    tool: tool.name,
-    ...definedEntries(target),
-    arguments: dependencies.guard.redactArguments(tool.name, recorded),
-    dryRun: isMutation(tool.operation) ? dryRun : false,
-    outcome,
-    ...(errorCode ? { errorCode } : {}),
-    durationMilliseconds: Math.round((performance.now() - started) * 1000) / 1000,
-  });
+  const recordedDryRun = isMutation(tool.operation) ? dryRun : false;
+  try {
+    dependencies.audit.record({
+      ...recordBase(),
+      stage: "completed",
+      ...definedEntries(target),
+      arguments: redactedArguments(),
+      dryRun: recordedDryRun,
+      outcome,
+      ...(errorCode ? { errorCode } : {}),
+      ...(scope.responses.length > 0 ? { kubernetesResponses: [...scope.responses] } : {}),
+      ...(scope.moreResponses > 0 ? { moreKubernetesResponses: scope.moreResponses } : {}),
+      durationMilliseconds: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+  } catch (error) {
+    // The call has already run (a mutation's "started" record was written): answer it, and say
+    // loudly that its end went unrecorded.
+    dependencies.auditFailures?.count(mutation ? "mutation" : "read");
+    dependencies.logger.error(
+      { tool: tool.name, callId, reason: auditFailureReason(error) },
+      "audit record could not be written",
+    );
+  }
   call.end({
     outcome,
     ...(errorCode ? { errorCode } : {}),
     ...(target.cluster ? { cluster: target.cluster } : {}),
     ...(target.namespace ? { namespace: target.namespace } : {}),
+    ...(mutation ? { dryRun: recordedDryRun } : {}),
   });
   return result;
+}
+
+function actorOf(principal: Principal | undefined, localActor: LocalActor): AuditEvent["actor"] {
+  return principal
+    ? {
+        username: principal.username,
+        subject: principal.subject,
+        ...(principal.email ? { email: principal.email } : {}),
+        groups: principal.groups,
+        source: "oauth" as const,
+      }
+    : { username: localActor.username, groups: [], source: localActor.source };
+}
+
+/** Why a write failed, for the log: the error's code (ENOSPC, EACCES, …) and message, bounded. */
+function auditFailureReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 512 ? `${text.slice(0, 512)}…` : text;
+}
+
+/** Operations that can change a cluster or reach into a workload: recorded before they run. */
+function changesClusters(operation: OperationClass): boolean {
+  return operation !== "read" && operation !== "session";
 }
 
 function isMutation(operation: OperationClass): boolean {

@@ -1,14 +1,22 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AuditEvent } from "@capi-mcp/core";
 import { seededRandom } from "@capi-mcp/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { boundAuditEvent, createAuditSink, longestRecordedArgumentBytes, longestRecordedLabel } from "./audit-sink.js";
+import {
+  AuditWriteError,
+  boundAuditEvent,
+  createAuditSink,
+  longestRecordedArgumentBytes,
+  longestRecordedLabel,
+} from "./audit-sink.js";
 
 function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
   return {
     time: "2026-11-21T10:00:00.000Z",
+    stage: "completed",
+    callId: "0b9f6d0e-5d3a-4c8e-9a43-2f1f8c1b7a10",
     sessionId: "session-1",
     actor: { username: "alice@example.com", groups: ["acme-dev"], source: "kubeconfig" },
     client: { name: "inspector", version: "0.17.0" },
@@ -38,7 +46,7 @@ afterEach(async () => {
 describe("the audit sink", () => {
   it("writes one JSON line per event to a file, readable back as the events", async () => {
     const file = path.join(directory, "audit.jsonl");
-    const sink = createAuditSink({ destination: file });
+    const sink = createAuditSink({ file: { path: file } });
     const first = event();
     const second = event({ tool: "k8s_delete_resource", outcome: "denied", errorCode: "denied_by_policy" });
     sink.record(first);
@@ -52,7 +60,7 @@ describe("the audit sink", () => {
   it("appends to an existing file and creates new files readable by their owner only", async () => {
     const file = path.join(directory, "audit.jsonl");
     for (const tool of ["first", "second"]) {
-      const sink = createAuditSink({ destination: file });
+      const sink = createAuditSink({ file: { path: file } });
       sink.record(event({ tool }));
       await sink.close();
     }
@@ -66,7 +74,7 @@ describe("the audit sink", () => {
 
   it("keeps a record on one line even when an argument holds line breaks", async () => {
     const file = path.join(directory, "audit.jsonl");
-    const sink = createAuditSink({ destination: file });
+    const sink = createAuditSink({ file: { path: file } });
     sink.record(event({ arguments: { manifest: "kind: ConfigMap\nmetadata:\n  name: x\n" } }));
     await sink.close();
     expect((await readFile(file, "utf8")).trim().split("\n")).toHaveLength(1);
@@ -74,7 +82,7 @@ describe("the audit sink", () => {
 
   it("still writes the record, without the argument that cannot be serialized", async () => {
     const file = path.join(directory, "audit.jsonl");
-    const sink = createAuditSink({ destination: file });
+    const sink = createAuditSink({ file: { path: file } });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     sink.record(event({ arguments: cyclic }));
@@ -84,37 +92,114 @@ describe("the audit sink", () => {
     expect(written.arguments).toEqual({ self: "<argument could not be serialized>" });
   });
 
-  it.each(["stdout", "-", "/dev/stdout"])("refuses %s, which belongs to the stdio transport", (destination) => {
-    expect(() => createAuditSink({ destination })).toThrow(
+  it.each(["stdout", "-", "/dev/stdout"])("refuses %s as a file: stdout is a stream option", (path) => {
+    expect(() => createAuditSink({ file: { path } })).toThrow(
       expect.objectContaining({ code: "invalid_input", message: expect.stringContaining("stdout") }),
+    );
+  });
+
+  it("refuses stdout when the stdio transport owns it, and a sink with no destination", () => {
+    expect(() => createAuditSink({ stream: "stdout", stdoutCarriesProtocol: true })).toThrow(
+      expect.objectContaining({ code: "invalid_input", message: expect.stringContaining("stdio transport") }),
+    );
+    expect(() => createAuditSink({ stream: "none" })).toThrow(
+      expect.objectContaining({ code: "invalid_input", message: expect.stringContaining("no destination") }),
     );
   });
 
   it("refuses a file it cannot open, at creation, with a clear error", () => {
     const file = path.join(directory, "missing", "audit.jsonl");
-    expect(() => createAuditSink({ destination: file })).toThrow(
+    expect(() => createAuditSink({ file: { path: file } })).toThrow(
       expect.objectContaining({ code: "invalid_input", message: expect.stringContaining("ENOENT") }),
     );
   });
 
-  it("reports a record that arrives after close instead of dropping it silently", async () => {
-    const errors: Error[] = [];
-    const sink = createAuditSink({
-      destination: path.join(directory, "audit.jsonl"),
-      onError: (error) => errors.push(error),
-    });
+  it("throws for a record that arrives after close instead of dropping it silently", async () => {
+    const sink = createAuditSink({ file: { path: path.join(directory, "audit.jsonl") } });
     await sink.close();
-    sink.record(event());
-    expect(errors.map((error) => error.message)).toEqual([
+    expect(() => sink.record(event())).toThrow(
       "a record for k8s_get_resource arrived after the sink was closed and was not written",
-    ]);
+    );
   });
 
   it("writes to stderr and closes without closing the process's stderr", async () => {
-    const sink = createAuditSink({ destination: "stderr" });
+    const sink = createAuditSink({ stream: "stderr" });
     await sink.close();
     await sink.close();
     expect(process.stderr.writable).toBe(true);
+  });
+});
+
+describe("when the audit file cannot take a record", () => {
+  it("throws ENOSPC for a full device (/dev/full), naming the file and not the record", async () => {
+    const sink = createAuditSink({ file: { path: "/dev/full" } });
+    let thrown: unknown;
+    try {
+      sink.record(event({ arguments: { selector: "app=secret-looking-value" } }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(AuditWriteError);
+    expect((thrown as Error).message).toContain("/dev/full: ENOSPC");
+    expect((thrown as Error).message).not.toContain("secret-looking-value");
+    await sink.close();
+  });
+
+  it("throws once the file's directory is removed, rather than writing on into a deleted file", async () => {
+    const logDirectory = path.join(directory, "logs");
+    await mkdir(logDirectory);
+    const file = path.join(logDirectory, "audit.jsonl");
+    const sink = createAuditSink({ file: { path: file } });
+    sink.record(event());
+    await rm(logDirectory, { recursive: true });
+    expect(() => sink.record(event())).toThrow(/ENOENT/);
+    // The directory comes back (a remounted volume): records flow again, into the new file.
+    await mkdir(logDirectory);
+    sink.record(event({ tool: "k8s_list_resources" }));
+    const lines = (await readFile(file, "utf8")).trim().split("\n");
+    expect(lines.map((line) => JSON.parse(line).tool)).toEqual(["k8s_list_resources"]);
+    await sink.close();
+  });
+
+  it("follows a file renamed away by an outside rotation, writing to the new file at the path", async () => {
+    const file = path.join(directory, "audit.jsonl");
+    const sink = createAuditSink({ file: { path: file } });
+    sink.record(event({ tool: "first" }));
+    await rename(file, `${file}.old`);
+    sink.record(event({ tool: "second" }));
+    expect(JSON.parse((await readFile(`${file}.old`, "utf8")).trim()).tool).toBe("first");
+    expect(JSON.parse((await readFile(file, "utf8")).trim()).tool).toBe("second");
+    await sink.close();
+  });
+
+  it("writes to stderr and a file together, and still fails a record the file could not take", async () => {
+    const sink = createAuditSink({ stream: "stderr", file: { path: "/dev/full" } });
+    expect(() => sink.record(event())).toThrow(/ENOSPC/);
+    await sink.close();
+  });
+});
+
+describe("size-based rotation", () => {
+  it("rotates before a record would pass the size, keeping the newest files as .1 … .N", async () => {
+    const file = path.join(directory, "audit.jsonl");
+    const lineBytes = Buffer.byteLength(`${JSON.stringify(boundAuditEvent(event({ tool: "t-00" })))}\n`);
+    // Three records fit in a file; eleven records make four files, of which the oldest is dropped.
+    const sink = createAuditSink({ file: { path: file, maxBytes: lineBytes * 3, maxFiles: 2 } });
+    for (let index = 0; index < 11; index += 1) sink.record(event({ tool: `t-${String(index).padStart(2, "0")}` }));
+    await sink.close();
+    const tools = async (name: string) =>
+      (await readFile(name, "utf8"))
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).tool);
+    expect(await tools(file)).toEqual(["t-09", "t-10"]);
+    expect(await tools(`${file}.1`)).toEqual(["t-06", "t-07", "t-08"]);
+    expect(await tools(`${file}.2`)).toEqual(["t-03", "t-04", "t-05"]);
+    await expect(stat(`${file}.3`)).rejects.toThrow(/ENOENT/);
+    for (const name of [file, `${file}.1`, `${file}.2`]) {
+      expect((await stat(name)).size).toBeLessThanOrEqual(lineBytes * 3);
+      expect((await stat(name)).mode & 0o777).toBe(0o600);
+    }
   });
 });
 
@@ -122,7 +207,7 @@ describe("authorization records", () => {
   it("go to the same trail as tool calls, marked as authorization records", async () => {
     const directory = await mkdtemp(path.join(tmpdir(), "capi-mcp-audit-authorization-"));
     const file = path.join(directory, "audit.jsonl");
-    const sink = createAuditSink({ destination: file });
+    const sink = createAuditSink({ file: { path: file } });
     const refused = { time: "2026-11-21T06:00:00.000Z", type: "login_refused", reason: "email not verified" };
     sink.recordAuthorization(refused);
     await sink.close();
@@ -172,7 +257,7 @@ function expectBoundedArgument(original: string, written: unknown) {
 describe("bounds on what a record copies from the caller", () => {
   it("caps a 900,000-character client name at 256 characters, saying how much was cut", async () => {
     const file = path.join(directory, "audit.jsonl");
-    const sink = createAuditSink({ destination: file });
+    const sink = createAuditSink({ file: { path: file } });
     sink.record(event({ client: { name: "n".repeat(900_000), version: "v".repeat(300) } }));
     await sink.close();
     const line = await readFile(file, "utf8");

@@ -1,38 +1,66 @@
-import { openSync } from "node:fs";
 import type { AuditEvent, AuditSink, AuthorizationAuditEvent } from "@capi-mcp/core";
 import { GatewayError } from "@capi-mcp/core";
-import { destination as pinoDestination } from "pino";
+import { type AuditFile, openAuditFile, writeFully } from "./audit-file.js";
 
 export interface AuditSinkOptions {
-  /** `stderr`, or the path of a file to append JSON lines to (created with mode 0600). */
-  readonly destination: string;
+  /** A standard stream to write JSON lines to; omit (or `none`) for none. */
+  readonly stream?: "stdout" | "stderr" | "none";
+  /** A file to append JSON lines to (created with mode 0600), rotated by size. */
+  readonly file?: {
+    readonly path: string;
+    /** Rotate before the file passes this many bytes; 0 never rotates (default 100 MiB). */
+    readonly maxBytes?: number;
+    /** Rotated files kept (default 5). */
+    readonly maxFiles?: number;
+  };
+  /** The stdio transport owns stdout: refuse it as a destination. */
+  readonly stdoutCarriesProtocol?: boolean;
   /**
-   * Told when a record cannot be written. Defaults to a process warning, which Node prints to
-   * stderr: a lost audit record must never pass unnoticed, nor fail the tool call it records.
+   * Told when an authorization record cannot be written (those never fail the sign-in they
+   * record). Defaults to a process warning. Tool-call records throw instead: see `AuditSink`.
    */
   readonly onError?: (error: Error) => void;
 }
 
-// The stdio transport owns stdout for protocol messages; one stray line there breaks the
-// client's session, so every spelling of stdout is refused up front.
+const defaultMaxBytes = 100 * 1024 * 1024;
+const defaultMaxFiles = 5;
+
+// Spellings of stdout as a file path: the stream option is the way to write there, and the stdio
+// transport's protocol must never be interleaved with records.
 const stdoutNames = new Set(["stdout", "-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]);
 
-const stderrFileDescriptor = 2;
+const streamDescriptors = { stdout: 1, stderr: 2 } as const;
 
 function warn(error: Error): void {
   process.emitWarning(`capi-mcp audit sink: ${error.message}`, { code: "CAPI_MCP_AUDIT" });
 }
 
-function openAppend(path: string): number {
+function openFile(options: NonNullable<AuditSinkOptions["file"]>): AuditFile {
+  const path = options.path.trim();
+  if (path === "") throw new GatewayError("invalid_input", "The audit log file path is empty.");
+  if (stdoutNames.has(path)) {
+    throw new GatewayError(
+      "invalid_input",
+      `The audit log file cannot be ${path}: write to stdout with --audit-log stdout (not on the stdio transport, whose protocol stdout carries).`,
+    );
+  }
   try {
-    // Audit records name users and what they did; nobody but the gateway's user reads them.
-    return openSync(path, "a", 0o600);
+    return openAuditFile({
+      path,
+      maxBytes: options.maxBytes ?? defaultMaxBytes,
+      maxFiles: options.maxFiles ?? defaultMaxFiles,
+    });
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? "unknown error";
     throw new GatewayError("invalid_input", `The audit log file ${path} cannot be opened for appending (${reason}).`, {
       cause: error,
     });
   }
+}
+
+/** Why a write failed, without the record's content. */
+export class AuditWriteError extends Error {
+  override readonly name = "AuditWriteError";
 }
 
 /** Bound on each label a record copies from the caller: client name and version, actor, target. */
@@ -129,6 +157,18 @@ export function boundAuditEvent(event: AuditEvent): AuditEvent {
     kind: boundLabel(event.kind),
     name: boundLabel(event.name),
     arguments: Object.fromEntries(argumentEntries),
+    requestHeaders:
+      event.requestHeaders === undefined
+        ? undefined
+        : Object.fromEntries(
+            boundEntries(
+              Object.entries(event.requestHeaders).map(([key, value]): [string, string] => [
+                boundLabel(key),
+                boundLabel(value),
+              ]),
+              (count): [string, string] => ["…", `${count} more headers cut by the gateway`],
+            ),
+          ),
   });
 }
 
@@ -144,39 +184,52 @@ function serializeAuthorization(event: AuthorizationAuditEvent): string {
   return JSON.stringify({ audit: "authorization", ...bounded });
 }
 
+function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
 /**
- * Writes one JSON line per AuditEvent, synchronously, to stderr or a file: a record is on its
- * way to the disk before the call's answer is, and nothing is left in a buffer if the process
- * dies. Never writes to stdout.
+ * Writes one JSON line per record, synchronously, to a standard stream, a size-rotated file, or
+ * both: a record is on its way to the disk before the call's answer is, and nothing is left in a
+ * buffer if the process dies. A tool-call record that cannot be written to every destination
+ * throws `AuditWriteError`, so a change is never sent unrecorded.
  */
 export function createAuditSink(options: AuditSinkOptions): AuditSink {
-  const target = options.destination.trim();
-  if (target === "")
-    throw new GatewayError("invalid_input", "The audit log destination is empty: use stderr or a file path.");
-  if (stdoutNames.has(target)) {
+  const stream = options.stream === "none" ? undefined : options.stream;
+  if (stream === "stdout" && options.stdoutCarriesProtocol) {
     throw new GatewayError(
       "invalid_input",
-      `The audit log cannot go to ${target}: stdout carries the stdio transport's protocol. Use stderr or a file path.`,
+      "The audit log cannot go to stdout: stdout carries the stdio transport's protocol. Use stderr or a file.",
     );
   }
+  if (stream === undefined && options.file === undefined) {
+    throw new GatewayError("invalid_input", "The audit log has no destination: choose stdout, stderr or a file.");
+  }
+  const file = options.file === undefined ? undefined : openFile(options.file);
   const report = options.onError ?? warn;
-  const stream = pinoDestination({
-    fd: target === "stderr" ? stderrFileDescriptor : openAppend(target),
-    sync: true,
-  });
-  stream.on("error", (error: Error) => report(error));
-  let closing: Promise<void> | undefined;
+  let closed = false;
 
   function write(what: string, line: () => string): void {
-    if (closing !== undefined) {
-      report(new Error(`${what} arrived after the sink was closed and was not written`));
-      return;
+    if (closed) throw new AuditWriteError(`${what} arrived after the sink was closed and was not written`);
+    const bytes = `${line()}\n`;
+    const failures: string[] = [];
+    if (stream !== undefined) {
+      try {
+        writeFully(streamDescriptors[stream], Buffer.from(bytes, "utf8"));
+      } catch (error) {
+        failures.push(`${stream}: ${reasonOf(error)}`);
+      }
     }
-    try {
-      stream.write(`${line()}\n`);
-    } catch (error) {
-      report(error instanceof Error ? error : new Error(String(error)));
+    if (file !== undefined) {
+      try {
+        file.append(bytes);
+      } catch (error) {
+        failures.push(`${options.file?.path}: ${reasonOf(error)}`);
+      }
     }
+    if (failures.length > 0) throw new AuditWriteError(`${what} could not be written (${failures.join("; ")})`);
   }
 
   return {
@@ -185,17 +238,17 @@ export function createAuditSink(options: AuditSinkOptions): AuditSink {
     },
     recordAuthorization(event: AuthorizationAuditEvent): void {
       // Marked apart from tool-call records, which have no `audit` field, so one trail holds both.
-      write(`an authorization record (${boundLabel(event.type)})`, () => serializeAuthorization(event));
+      try {
+        write(`an authorization record (${boundLabel(event.type)})`, () => serializeAuthorization(event));
+      } catch (error) {
+        report(error instanceof Error ? error : new Error(String(error)));
+      }
     },
-    close(): Promise<void> {
-      closing ??= new Promise<void>((resolve) => {
-        // Closing flushes and fsyncs; for stderr it leaves the descriptor open.
-        stream.once("close", () => resolve());
-        // A failing close has already been reported by the error listener; waiting on would hang.
-        stream.once("error", () => resolve());
-        stream.end();
-      });
-      return closing;
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      // Closing syncs the file; the standard streams stay open for the rest of the process.
+      file?.close();
     },
   };
 }

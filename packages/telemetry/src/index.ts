@@ -1,4 +1,5 @@
-export { type AuditSinkOptions, createAuditSink } from "./audit-sink.js";
+export { type AuditMetrics, createAuditMetrics } from "./audit-metrics.js";
+export { type AuditSinkOptions, AuditWriteError, createAuditSink } from "./audit-sink.js";
 export { type ClientPoolEvent, type ClientPoolMetrics, createClientPoolMetrics } from "./client-pool-metrics.js";
 export {
   type AuthMode,
@@ -46,3 +47,4 @@ export {
   type ToolTelemetry,
   type ToolTelemetryOptions,
 } from "./tool-telemetry.js";
+export { startTracing, type TracingOptions, type TracingSetup } from "./tracing.js";

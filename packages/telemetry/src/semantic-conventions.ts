@@ -13,6 +13,7 @@ export const attributeNames = {
   k8sNamespaceName: "k8s.namespace.name",
   toolOutcome: "capi_mcp.tool.outcome",
   dryRun: "capi_mcp.dry_run",
+  callId: "capi_mcp.call.id",
 } as const;
 
 export const instrumentNames = {

@@ -1,10 +1,12 @@
-import type { AuditEvent, GatewayErrorCode } from "@capi-mcp/core";
+import type { AuditOutcome, GatewayErrorCode } from "@capi-mcp/core";
 import {
   type Attributes,
   type Context,
   context as contextApi,
+  isSpanContextValid,
   type Meter,
   metrics,
+  propagation,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -40,10 +42,14 @@ export interface ToolCallStart {
   readonly protocolVersion?: string | undefined;
   /** The context to start the span in; defaults to the active one. */
   readonly parentContext?: Context;
+  /** The call id (the audit record's, and the `Audit-ID` sent to API servers). */
+  readonly callId?: string | undefined;
+  /** W3C trace context from the caller (`traceparent`, `tracestate`): the span continues that trace. */
+  readonly traceCarrier?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ToolCallEnd {
-  readonly outcome: AuditEvent["outcome"];
+  readonly outcome: AuditOutcome;
   readonly errorCode?: GatewayErrorCode | undefined;
   /** The cluster the call resolved to, when it was not known at the start. */
   readonly cluster?: string | undefined;
@@ -55,6 +61,10 @@ export interface ToolCall {
   readonly span: Span;
   /** `parentContext` with this call's span set: run the handler in it so nested spans attach. */
   readonly context: Context;
+  /** The span's trace id, when it is recorded (an SDK is registered and sampled it in). */
+  readonly traceId: string | undefined;
+  /** Runs `work` in `context`, so every span started inside it (Kubernetes requests) is a child. */
+  run<T>(work: () => T): T;
   /** Ends the span and records the metrics, once; later calls return the first duration. */
   end(result: ToolCallEnd): { readonly durationMilliseconds: number };
 }
@@ -94,7 +104,10 @@ export function createToolTelemetry(options: ToolTelemetryOptions = {}): ToolTel
   return {
     startToolCall(start: ToolCallStart): ToolCall {
       const startedAt = now();
-      const parentContext = start.parentContext ?? contextApi.active();
+      const activeContext = start.parentContext ?? contextApi.active();
+      // A malformed traceparent extracts to nothing, and the call starts a trace of its own.
+      const parentContext =
+        start.traceCarrier === undefined ? activeContext : propagation.extract(activeContext, start.traceCarrier);
       const span = tracer.startSpan(
         `${toolsCallMethod} ${start.tool}`,
         {
@@ -106,14 +119,19 @@ export function createToolTelemetry(options: ToolTelemetryOptions = {}): ToolTel
             [attributeNames.mcpSessionId]: start.sessionId,
             [attributeNames.mcpProtocolVersion]: start.protocolVersion,
             [attributeNames.k8sClusterName]: start.cluster,
+            [attributeNames.callId]: start.callId,
           }),
         },
         parentContext,
       );
       let ended: { readonly durationMilliseconds: number } | undefined;
+      const callContext = trace.setSpan(parentContext, span);
+      const spanContext = span.spanContext();
       return {
         span,
-        context: trace.setSpan(parentContext, span),
+        context: callContext,
+        traceId: span.isRecording() && isSpanContextValid(spanContext) ? spanContext.traceId : undefined,
+        run: (work) => contextApi.with(callContext, work),
         end(result: ToolCallEnd) {
           if (ended !== undefined) return ended;
           const durationMilliseconds = Math.max(0, now() - startedAt);
