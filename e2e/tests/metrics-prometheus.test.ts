@@ -1,0 +1,270 @@
+// The gateway's metrics seen by a real Prometheus (Debian's `prometheus`, started here on loopback
+// with a generated config scraping the gateway's metrics listener): tool calls on the fleet move
+// the counters by exactly what was done. `promtool check metrics` lints the exposition, and
+// `promtool test rules` runs the chart's PrometheusRule alerts against synthetic series.
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { baseValues, merge, renderChart } from "../chart/values-matrix.ts";
+import type { FleetInfo } from "../fleet/fleet.ts";
+import { freePorts } from "../fleet/processes.ts";
+import { fleetInfo } from "../fleet/test-context.ts";
+import { type GatewayUnderTest, resultText, startHttpGateway } from "../gateway/harness.ts";
+
+const run = promisify(execFile);
+const frontendPod = "frontend-5d8f7c9b6-k2x4p";
+
+let info: FleetInfo;
+let scratch: string;
+let gateway: GatewayUnderTest & { process: { metricsUrl: string | undefined } };
+let prometheus: ReturnType<typeof spawn> | undefined;
+let prometheusUrl: string;
+let prometheusLog = "";
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMilliseconds = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMilliseconds;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`timed out waiting for ${what}; prometheus said:\n${prometheusLog.slice(-2000)}`);
+}
+
+interface Sample {
+  readonly metric: Record<string, string>;
+  readonly value: [number, string];
+}
+
+async function query(expression: string): Promise<Sample[]> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expression)}`);
+  const body = (await response.json()) as { status: string; data: { result: Sample[] }; error?: string };
+  if (body.status !== "success") throw new Error(`query ${expression} failed: ${body.error}`);
+  return body.data.result;
+}
+
+/** The single value of an expression, or undefined when it has no series. */
+async function singleValue(expression: string): Promise<number | undefined> {
+  const result = await query(expression);
+  if (result.length > 1) throw new Error(`${expression} has ${result.length} series`);
+  return result[0] === undefined ? undefined : Number(result[0].value[1]);
+}
+
+beforeAll(async () => {
+  info = await fleetInfo();
+  scratch = await mkdtemp(path.join(os.tmpdir(), "capi-mcp-prometheus-"));
+  gateway = await startHttpGateway({ kubeconfig: info.kubeconfig, context: "org-acme/dev" });
+  const metricsUrl = new URL(gateway.process.metricsUrl ?? "");
+  const [prometheusPort] = await freePorts(1);
+  prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+  const configFile = path.join(scratch, "prometheus.yml");
+  await writeFile(
+    configFile,
+    stringify({
+      global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
+      scrape_configs: [
+        { job_name: "capi-mcp", metrics_path: "/metrics", static_configs: [{ targets: [metricsUrl.host] }] },
+      ],
+    }),
+  );
+  prometheus = spawn(
+    "prometheus",
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${path.join(scratch, "data")}`,
+      `--web.listen-address=127.0.0.1:${prometheusPort}`,
+      "--storage.tsdb.retention.time=1h",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  prometheus.stderr?.on("data", (chunk: Buffer) => {
+    prometheusLog += chunk.toString("utf8");
+  });
+  await waitFor("Prometheus to be ready", async () => (await fetch(`${prometheusUrl}/-/ready`)).ok);
+  await waitFor("the gateway's target to be up", async () => (await singleValue('up{job="capi-mcp"}')) === 1);
+}, 120_000);
+
+afterAll(async () => {
+  if (prometheus && prometheus.exitCode === null) {
+    prometheus.kill("SIGTERM");
+    await once(prometheus, "exit");
+  }
+  await gateway?.stop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+async function call(name: string, args: Record<string, unknown>) {
+  const result = await gateway.client.callTool({ name, arguments: args });
+  return { text: resultText(result), isError: result.isError === true };
+}
+
+describe("the gateway's metrics in a real Prometheus", () => {
+  it("count the tool calls made on the fleet, by tool, outcome, operation and status", async () => {
+    expect((await call("k8s_list_resources", { resource: "pods", namespace: "web" })).isError).toBe(false);
+    expect((await call("k8s_list_resources", { resource: "deployments", namespace: "web" })).isError).toBe(false);
+    expect(
+      (await call("k8s_get_resource", { resource: "configmaps", name: "ghost-object", namespace: "web" })).isError,
+    ).toBe(true);
+    expect((await call("k8s_get_pod_logs", { name: frontendPod, namespace: "web", tailLines: 5 })).isError).toBe(false);
+    // Non-destructive by default: the guard refuses this before any cluster sees it.
+    const denied = await call("k8s_delete_resource", { resource: "pods", name: frontendPod, namespace: "web" });
+    expect(denied.isError).toBe(true);
+
+    const expected: [string, number][] = [
+      ['capi_mcp_tool_calls_total{gen_ai_tool_name="k8s_list_resources", capi_mcp_tool_outcome="ok"}', 2],
+      ['capi_mcp_tool_calls_total{gen_ai_tool_name="k8s_delete_resource", capi_mcp_tool_outcome="denied"}', 1],
+      ['capi_mcp_tool_calls_total{gen_ai_tool_name="k8s_get_resource", capi_mcp_tool_outcome="error"}', 1],
+      [
+        'mcp_kubernetes_operations_total{cluster_scope="management", discovery_mode="single", operation="list", status="success"}',
+        2,
+      ],
+      ['mcp_kubernetes_operations_total{operation="get", status="error"}', 1],
+      ['kubernetes_pod_operations_total{operation="logs", namespace="web", status="success"}', 1],
+      ['mcp_kubernetes_operation_duration_seconds_count{operation="list", status="success"}', 2],
+    ];
+    await waitFor("the counters to reach the calls made", async () => {
+      for (const [expression, value] of expected) if ((await singleValue(expression)) !== value) return false;
+      return true;
+    });
+    for (const [expression, value] of expected) expect(await singleValue(expression), expression).toBe(value);
+    // A denied call never reached a cluster, so it is no Kubernetes operation.
+    expect(await query('mcp_kubernetes_operations_total{operation="delete"}')).toEqual([]);
+    // initialize, notifications and five tool calls, at least, all answered 200 on /mcp.
+    expect(await singleValue('http_requests_total{method="POST", path="/mcp", status="200"}')).toBeGreaterThanOrEqual(
+      6,
+    );
+    const build = await query("capi_mcp_build_info");
+    expect(build).toHaveLength(1);
+    expect(build[0]?.metric).toMatchObject({
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      node_version: process.version,
+    });
+  });
+
+  it("carry no object or user names as label values", async () => {
+    const series = await fetch(`${prometheusUrl}/api/v1/series?match[]=${encodeURIComponent('{job="capi-mcp"}')}`);
+    const text = JSON.stringify(await series.json());
+    expect(text).toContain("mcp_kubernetes_operations_total");
+    expect(text).not.toContain(frontendPod);
+    expect(text).not.toContain("ghost-object");
+    expect(text).not.toContain("org-acme/dev");
+  });
+
+  it("are served only on the metrics listener: /metrics on the MCP port is 404", async () => {
+    const mcpPort = new URL(gateway.endpoint ?? "").origin;
+    expect((await fetch(`${mcpPort}/metrics`)).status).toBe(404);
+  });
+
+  it("pass promtool check metrics", async () => {
+    const exposition = await (await fetch(gateway.process.metricsUrl ?? "")).text();
+    const file = path.join(scratch, "exposition.txt");
+    await writeFile(file, exposition);
+    const checked = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn("promtool", ["check", "metrics"], { stdio: ["pipe", "pipe", "pipe"] });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+      child.on("close", (code) => resolve({ code, output }));
+      child.stdin.end(exposition);
+    });
+    expect(checked.output).toBe("");
+    expect(checked.code).toBe(0);
+  });
+});
+
+describe("the chart's alert rules", () => {
+  it("fire on the gateway's series as intended (promtool test rules)", async () => {
+    const rendered = await renderChart(merge(baseValues, { prometheusRules: { enabled: true } }), {
+      release: "capi-mcp",
+      namespace: "capi-mcp",
+      helmArguments: ["--api-versions", "monitoring.coreos.com/v1"],
+    });
+    const rule = rendered.one("PrometheusRule") as unknown as { spec: { groups: unknown[] } };
+    const rulesFile = path.join(scratch, "rules.yml");
+    await writeFile(rulesFile, stringify({ groups: rule.spec.groups }));
+    const checked = await run("promtool", ["check", "rules", rulesFile]);
+    expect(checked.stdout).toContain("SUCCESS");
+    const labels = 'namespace="capi-mcp", job="capi-mcp"';
+    const testFile = path.join(scratch, "rules.test.yml");
+    await writeFile(
+      testFile,
+      stringify({
+        rule_files: [rulesFile],
+        evaluation_interval: "1m",
+        tests: [
+          {
+            interval: "1m",
+            input_series: [
+              // Half the Kubernetes operations fail: above the 20% threshold for 10 minutes.
+              {
+                series: `mcp_kubernetes_operations_total{${labels}, cluster_scope="workload", status="success"}`,
+                values: "0+10x30",
+              },
+              {
+                series: `mcp_kubernetes_operations_total{${labels}, cluster_scope="workload", status="error"}`,
+                values: "0+10x30",
+              },
+              // 5xx on 1 in 100 HTTP requests: under the 10% threshold.
+              { series: `http_requests_total{${labels}, method="POST", path="/mcp", status="200"}`, values: "0+99x30" },
+              { series: `http_requests_total{${labels}, method="POST", path="/mcp", status="500"}`, values: "0+1x30" },
+              // Most bearer tokens refused.
+              { series: `oauth_downstream_auth_total{${labels}, result="failure"}`, values: "0+8x30" },
+              { series: `oauth_downstream_auth_total{${labels}, result="success"}`, values: "0+2x30" },
+              // Another release's series never trip this release's alerts.
+              {
+                series:
+                  'mcp_kubernetes_wc_auth_total{namespace="other", job="other", auth_mode="impersonation", result="error"}',
+                values: "0+10x30",
+              },
+            ],
+            alert_rule_test: [
+              {
+                eval_time: "20m",
+                alertname: "McpKubernetesK8sOperationFailures",
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: "warning" },
+                    exp_annotations: { summary: "More than 20% of Kubernetes operations through the gateway fail." },
+                  },
+                ],
+              },
+              {
+                eval_time: "20m",
+                alertname: "McpKubernetesClusterOperationFailures",
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: "warning" },
+                    exp_annotations: { summary: "More than 30% of operations on workload clusters fail." },
+                  },
+                ],
+              },
+              { eval_time: "20m", alertname: "McpKubernetesHighErrorRate", exp_alerts: [] },
+              {
+                eval_time: "20m",
+                alertname: "McpKubernetesOAuthFailures",
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: "warning" },
+                    exp_annotations: { summary: "More than 30% of OAuth authentications at the gateway fail." },
+                  },
+                ],
+              },
+              { eval_time: "20m", alertname: "McpKubernetesWorkloadClusterAuthFailures", exp_alerts: [] },
+              // `for: 10m`: not yet at 5 minutes.
+              { eval_time: "5m", alertname: "McpKubernetesK8sOperationFailures", exp_alerts: [] },
+            ],
+          },
+        ],
+      }),
+    );
+    const tested = await run("promtool", ["test", "rules", testFile]).catch(
+      (error: { stdout?: string; stderr?: string }) => ({ stdout: `${error.stdout}${error.stderr}`, stderr: "failed" }),
+    );
+    expect(tested.stdout).toContain("SUCCESS");
+    expect(tested.stderr).not.toBe("failed");
+  });
+});
