@@ -147,7 +147,7 @@ describe("the chart against the fleet's management API server (server-side dry r
       }
       summary.push(`${entry.name}: ${applied.length} objects`);
     }
-    console.info(`server-side dry run on Kubernetes ${kubeVersion}:\n  ${summary.join("\n  ")}`);
+    process.stdout.write(`server-side dry run on Kubernetes ${kubeVersion}:\n  ${summary.join("\n  ")}\n`);
     // A dry run stores nothing.
     const left = await kubectl([
       "get",
