@@ -2,6 +2,7 @@
 // parsed and checked), the schema's refusals as helm prints them, and the rendered config file
 // read by the gateway's own loader.
 import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -578,10 +579,55 @@ describe("monitoring", () => {
     });
   });
 
+  it("grafanaDashboards: one ConfigMap holding every files/dashboards/*.json, for the sidecar", async () => {
+    const directory = path.join(chartDirectory, "files/dashboards");
+    const files = existsSync(directory)
+      ? readdirSync(directory)
+          .filter((file) => file.endsWith(".json"))
+          .sort()
+      : [];
+    const rendered = await renderEntry(entry("monitoring"));
+    const dashboards = rendered.all("ConfigMap").filter((object) => object.metadata.name === "capi-mcp-dashboards");
+    if (files.length === 0) {
+      expect(dashboards).toHaveLength(0);
+      return;
+    }
+    const configMap = dashboards[0] as KubeObject;
+    expect(configMap.metadata.labels?.grafana_dashboard).toBe("1");
+    expect(configMap.metadata.annotations?.grafana_folder).toBe("capi-mcp");
+    const data = configMap.data as Record<string, string>;
+    expect(Object.keys(data).sort()).toEqual(files);
+    for (const file of files) {
+      expect(JSON.parse(data[file] as string)).toEqual(JSON.parse(readFileSync(path.join(directory, file), "utf8")));
+    }
+    expect((await renderChart(baseValues)).all("ConfigMap").map((object) => object.metadata.name)).toEqual([
+      "capi-mcp",
+    ]);
+  });
+
   it("without the Prometheus Operator API, neither ServiceMonitor nor PrometheusRule is rendered", async () => {
     const rendered = await renderChart(entry("monitoring").values);
     expect(rendered.all("ServiceMonitor")).toHaveLength(0);
     expect(rendered.all("PrometheusRule")).toHaveLength(0);
+  });
+});
+
+describe("audit records", () => {
+  it("go to stdout by default, and to a rotated file as well when a path is given", async () => {
+    expect((await loadRenderedConfig(await renderChart(baseValues))).auditLog).toBe("stdout");
+    const config = await loadRenderedConfig(
+      await renderChart(
+        merge(baseValues, {
+          mcpKubernetes: { auditLogFile: { path: "/var/log/capi-mcp/audit.jsonl", maxSize: 50, maxBackups: 3 } },
+        }),
+      ),
+    );
+    expect(config).toMatchObject({
+      auditLog: "stdout",
+      auditLogFile: "/var/log/capi-mcp/audit.jsonl",
+      auditLogMaxSize: 50,
+      auditLogMaxBackups: 3,
+    });
   });
 });
 

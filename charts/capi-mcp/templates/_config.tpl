@@ -21,6 +21,11 @@ option of packages/gateway/src/option-specs.ts. Secrets appear only as file path
 {{- end }}
 {{- if $m.debug }}{{ $_ := set $c "debug" true }}{{ end }}
 {{- $_ := set $c "auditLog" $m.auditLog }}
+{{- with $m.auditLogFile.path }}
+{{- $_ := set $c "auditLogFile" . }}
+{{- $_ := set $c "auditLogMaxSize" $m.auditLogFile.maxSize }}
+{{- $_ := set $c "auditLogMaxBackups" $m.auditLogFile.maxBackups }}
+{{- end }}
 {{- if $m.metrics.enabled }}{{ $_ := set $c "metricsAddr" (printf ":%d" (int $m.metrics.port)) }}{{ end }}
 {{- /* safety */}}
 {{- $s := $m.safety }}
