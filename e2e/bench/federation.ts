@@ -6,7 +6,10 @@
 // Part 1 (in process): the client pool at 10,000 entries — hit-path latency of access() and heap
 // per cached client (real @capi-mcp/kube connections, which open no socket until first used).
 // Part 2 (on the fleet, 2,000 Cluster objects): the gateway's memory, capi_list_clusters latency
-// and the size of tools/list, before and after the 2,000 clusters exist.
+// and the size of tools/list, before and after the 2,000 clusters exist; and the metrics series:
+// what that gateway's /metrics exposes, and the worst case over every label value for 2,000
+// clusters with METRICS_DETAILED_LABELS off and on, checked against the stated budgets
+// (metrics-series.ts, docs/observability.md).
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Principal } from "@capi-mcp/core";
@@ -22,7 +25,14 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { stringify } from "yaml";
 import { type FleetInfo, fleetAdminClient, readFleetInfo, startFleet } from "../fleet/fleet.ts";
+import { freePorts } from "../fleet/processes.ts";
 import { gatewayCli, resultText } from "../gateway/harness.ts";
+import {
+  countSeries,
+  seriesBudgetWithDetailedLabels2000,
+  seriesBudgetWithoutDetailedLabels,
+  worstCaseSeries,
+} from "./metrics-series.ts";
 
 const poolEntries = 10_000;
 const fleetClusters = 2_000;
@@ -128,7 +138,7 @@ async function poolBenchmark(): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------
 // Part 2: 2,000 Cluster objects on the fleet
 
-async function stdioGateway(info: FleetInfo) {
+async function stdioGateway(info: FleetInfo, metricsPort?: number) {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [
@@ -139,6 +149,7 @@ async function stdioGateway(info: FleetInfo) {
       "--enable-capi",
       "--audit-log",
       "/dev/null",
+      ...(metricsPort === undefined ? [] : ["--metrics-addr", `127.0.0.1:${metricsPort}`]),
     ],
     stderr: "ignore",
   });
@@ -206,7 +217,8 @@ async function fleetBenchmark(info: FleetInfo): Promise<string[]> {
   await createClusters(info, namespace);
   const createdIn = (performance.now() - started) / 1000;
 
-  const after = await stdioGateway(info);
+  const [metricsPort] = await freePorts(1);
+  const after = await stdioGateway(info, metricsPort);
   try {
     const total = info.workloadClusters.length + fleetClusters;
     const loadStart = performance.now();
@@ -224,12 +236,26 @@ async function fleetBenchmark(info: FleetInfo): Promise<string[]> {
     const filtered = await listClusters(after.client, { labelSelector: "environment=prod", limit: 500 });
     const filteredMilliseconds = performance.now() - filteredStart;
     const memoryAfter = residentKibibytes(after.pid);
+    const exposition = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const liveSeries = countSeries(exposition);
+    const discovered = /^capi_mcp_discovered_clusters (\d+)$/m.exec(exposition)?.[1];
+    const plain = await worstCaseSeries(fleetClusters, false);
+    const detailed = await worstCaseSeries(fleetClusters, true);
+    const within = (count: number, budget: number) => `${count <= budget ? "within" : "OVER"} the budget of ${budget}`;
+    if (liveSeries > seriesBudgetWithoutDetailedLabels || plain > seriesBudgetWithoutDetailedLabels) {
+      throw new Error(`metrics series over budget: live ${liveSeries}, worst case ${plain}`);
+    }
+    if (detailed > seriesBudgetWithDetailedLabels2000) {
+      throw new Error(`metrics series with detailed labels over budget: ${detailed}`);
+    }
     return [
       `fleet: ${total} Cluster objects on the management cluster (${fleetClusters} created in ${createdIn.toFixed(1)} s); gateway over stdio as the local admin`,
       `  discovery loaded all clusters ${loadedIn.toFixed(1)} s after the gateway started`,
       `  capi_list_clusters (page of 100): p50 ${percentile(durations, 0.5).toFixed(1)} ms, p95 ${percentile(durations, 0.95).toFixed(1)} ms`,
       `  capi_list_clusters (labelSelector environment=prod, limit 500): ${filteredMilliseconds.toFixed(1)} ms, ${Buffer.byteLength(filtered)} bytes`,
       `  gateway RSS: ${(memoryBefore / 1024).toFixed(0)} MiB with ${info.workloadClusters.length} clusters, ${(memoryAfter / 1024).toFixed(0)} MiB with ${total} (+${((memoryAfter - memoryBefore) / fleetClusters).toFixed(1)} KiB per cluster)`,
+      `  metrics series, live gateway after these calls (capi_mcp_discovered_clusters ${discovered}): ${liveSeries}, ${within(liveSeries, seriesBudgetWithoutDetailedLabels)}`,
+      `  metrics series, worst case over every label value, ${fleetClusters} clusters: ${plain} without detailed labels (${within(plain, seriesBudgetWithoutDetailedLabels)}; independent of the cluster count), ${detailed} with METRICS_DETAILED_LABELS (${within(detailed, seriesBudgetWithDetailedLabels2000)})`,
       `  tools/list: ${toolsBefore} bytes with ${info.workloadClusters.length} clusters, ${toolsAfter} bytes with ${total} (must not grow: ${toolsAfter === toolsBefore ? "same" : "DIFFERS"})`,
     ];
   } finally {
