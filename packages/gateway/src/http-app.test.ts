@@ -53,6 +53,28 @@ describe("the gateway's HTTP app", () => {
     expect((await app().request("/.well-known/oauth-authorization-server", { headers: podAddress })).status).toBe(403);
   });
 
+  it("measures every request by route template, unknown paths as other, refusals included", async () => {
+    const measured: { method: string; path: string; status: number }[] = [];
+    const measuring = app({
+      onRequestMeasured: ({ method, path, status, durationSeconds }) => {
+        expect(durationSeconds).toBeGreaterThanOrEqual(0);
+        measured.push({ method, path, status });
+      },
+    });
+    await measuring.request("/healthz", { headers: local });
+    await measuring.request("/mcp", { method: "POST", headers: local, body: "{}" });
+    await measuring.request("/wp-admin/secret-object-name", { headers: local });
+    await measuring.request("/mcp", { method: "POST", headers: { host: "attacker.example:8080" } });
+    await measuring.request("/mcp", { method: "PURGE", headers: local });
+    expect(measured).toEqual([
+      { method: "GET", path: "/healthz", status: 200 },
+      { method: "POST", path: "/mcp", status: 200 },
+      { method: "GET", path: "other", status: 404 },
+      { method: "POST", path: "/mcp", status: 403 },
+      { method: "OTHER", path: "/mcp", status: 405 },
+    ]);
+  });
+
   it("does not serve /metrics on the MCP port: it has its own listener", async () => {
     const response = await app().request("/metrics", { headers: local });
     expect(response.status).toBe(404);
