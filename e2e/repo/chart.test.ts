@@ -605,10 +605,14 @@ describe("monitoring", () => {
     ]);
   });
 
-  it("without the Prometheus Operator API, neither ServiceMonitor nor PrometheusRule is rendered", async () => {
+  it("without the Prometheus Operator API, neither ServiceMonitor nor PrometheusRule is rendered, and NOTES say so", async () => {
     const rendered = await renderChart(entry("monitoring").values);
     expect(rendered.all("ServiceMonitor")).toHaveLength(0);
     expect(rendered.all("PrometheusRule")).toHaveLength(0);
+    const install = ["install", "capi-mcp", chartDirectory, "--dry-run=client", "--namespace", "capi-mcp"];
+    const without = await helmWithValues(install, entry("monitoring").values);
+    expect(without.stdout).toContain("does not serve monitoring.coreos.com/v1 (Prometheus Operator)");
+    // helm install has no --api-versions; with the API the objects render (the test above).
   });
 });
 
