@@ -90,6 +90,8 @@ export interface GatewayOptions {
   readonly extraArguments?: readonly string[];
   /** A fixed port (the OAuth redirect URI registered upstream names one); default: a free port. */
   readonly port?: number;
+  /** More environment for the gateway process (TRACING_EXPORTER, OTEL_*, …), on top of this one's. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 async function scratchDirectory(): Promise<string> {
@@ -163,7 +165,7 @@ export async function startHttpGatewayProcess(options: GatewayOptions): Promise<
       ...metricsArguments,
       ...(options.extraArguments ?? []),
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.environment } },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {

@@ -29,6 +29,7 @@ export async function startOAuthGateway(
     /** Default: the fleet's admin kubeconfig, context org-acme/dev. */
     kubeconfig?: string;
     context?: string;
+    environment?: Readonly<Record<string, string>>;
   },
 ): Promise<OAuthGateway> {
   const registrationToken = randomBytes(24).toString("base64url");
@@ -43,6 +44,7 @@ export async function startOAuthGateway(
         : {}
       : { context: options.context ?? "org-acme/dev" }),
     port: info.gateway.port,
+    ...(options.environment ? { environment: options.environment } : {}),
     extraArguments: [
       ...fleetOAuthArguments(info, baseUrl),
       "--registration-token-file",
