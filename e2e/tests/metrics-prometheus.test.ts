@@ -15,6 +15,12 @@ import type { FleetInfo } from "../fleet/fleet.ts";
 import { freePorts } from "../fleet/processes.ts";
 import { fleetInfo } from "../fleet/test-context.ts";
 import { type GatewayUnderTest, resultText, startHttpGateway } from "../gateway/harness.ts";
+import {
+  initializeWithBearer,
+  loginThroughGateway,
+  type OAuthGateway,
+  startOAuthGateway,
+} from "../gateway/oauth-flow.ts";
 
 const run = promisify(execFile);
 const frontendPod = "frontend-5d8f7c9b6-k2x4p";
@@ -22,6 +28,7 @@ const frontendPod = "frontend-5d8f7c9b6-k2x4p";
 let info: FleetInfo;
 let scratch: string;
 let gateway: GatewayUnderTest & { process: { metricsUrl: string | undefined } };
+let oauthGateway: OAuthGateway;
 let prometheus: ReturnType<typeof spawn> | undefined;
 let prometheusUrl: string;
 let prometheusLog = "";
@@ -59,6 +66,8 @@ beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), "capi-mcp-prometheus-"));
   gateway = await startHttpGateway({ kubeconfig: info.kubeconfig, context: "org-acme/dev" });
   const metricsUrl = new URL(gateway.process.metricsUrl ?? "");
+  oauthGateway = await startOAuthGateway(info, scratch, { kubeAuth: "impersonation" });
+  const oauthMetricsUrl = new URL(oauthGateway.metricsUrl ?? "");
   const [prometheusPort] = await freePorts(1);
   prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
   const configFile = path.join(scratch, "prometheus.yml");
@@ -68,6 +77,7 @@ beforeAll(async () => {
       global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
       scrape_configs: [
         { job_name: "capi-mcp", metrics_path: "/metrics", static_configs: [{ targets: [metricsUrl.host] }] },
+        { job_name: "capi-mcp-oauth", metrics_path: "/metrics", static_configs: [{ targets: [oauthMetricsUrl.host] }] },
       ],
     }),
   );
@@ -86,6 +96,10 @@ beforeAll(async () => {
   });
   await waitFor("Prometheus to be ready", async () => (await fetch(`${prometheusUrl}/-/ready`)).ok);
   await waitFor("the gateway's target to be up", async () => (await singleValue('up{job="capi-mcp"}')) === 1);
+  await waitFor(
+    "the OAuth gateway's target to be up",
+    async () => (await singleValue('up{job="capi-mcp-oauth"}')) === 1,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -94,6 +108,7 @@ afterAll(async () => {
     await once(prometheus, "exit");
   }
   await gateway?.stop();
+  await oauthGateway?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
@@ -115,16 +130,25 @@ describe("the gateway's metrics in a real Prometheus", () => {
     expect(denied.isError).toBe(true);
 
     const expected: [string, number][] = [
-      ['capi_mcp_tool_calls_total{gen_ai_tool_name="k8s_list_resources", capi_mcp_tool_outcome="ok"}', 2],
-      ['capi_mcp_tool_calls_total{gen_ai_tool_name="k8s_delete_resource", capi_mcp_tool_outcome="denied"}', 1],
-      ['capi_mcp_tool_calls_total{gen_ai_tool_name="k8s_get_resource", capi_mcp_tool_outcome="error"}', 1],
       [
-        'mcp_kubernetes_operations_total{cluster_scope="management", discovery_mode="single", operation="list", status="success"}',
+        'capi_mcp_tool_calls_total{job="capi-mcp", gen_ai_tool_name="k8s_list_resources", capi_mcp_tool_outcome="ok"}',
         2,
       ],
-      ['mcp_kubernetes_operations_total{operation="get", status="error"}', 1],
-      ['kubernetes_pod_operations_total{operation="logs", namespace="web", status="success"}', 1],
-      ['mcp_kubernetes_operation_duration_seconds_count{operation="list", status="success"}', 2],
+      [
+        'capi_mcp_tool_calls_total{job="capi-mcp", gen_ai_tool_name="k8s_delete_resource", capi_mcp_tool_outcome="denied"}',
+        1,
+      ],
+      [
+        'capi_mcp_tool_calls_total{job="capi-mcp", gen_ai_tool_name="k8s_get_resource", capi_mcp_tool_outcome="error"}',
+        1,
+      ],
+      [
+        'mcp_kubernetes_operations_total{job="capi-mcp", cluster_scope="management", discovery_mode="single", operation="list", status="success"}',
+        2,
+      ],
+      ['mcp_kubernetes_operations_total{job="capi-mcp", operation="get", status="error"}', 1],
+      ['kubernetes_pod_operations_total{job="capi-mcp", operation="logs", namespace="web", status="success"}', 1],
+      ['mcp_kubernetes_operation_duration_seconds_count{job="capi-mcp", operation="list", status="success"}', 2],
     ];
     await waitFor("the counters to reach the calls made", async () => {
       for (const [expression, value] of expected) if ((await singleValue(expression)) !== value) return false;
@@ -132,12 +156,12 @@ describe("the gateway's metrics in a real Prometheus", () => {
     });
     for (const [expression, value] of expected) expect(await singleValue(expression), expression).toBe(value);
     // A denied call never reached a cluster, so it is no Kubernetes operation.
-    expect(await query('mcp_kubernetes_operations_total{operation="delete"}')).toEqual([]);
+    expect(await query('mcp_kubernetes_operations_total{job="capi-mcp", operation="delete"}')).toEqual([]);
     // initialize, notifications and five tool calls, at least, all answered 200 on /mcp.
-    expect(await singleValue('http_requests_total{method="POST", path="/mcp", status="200"}')).toBeGreaterThanOrEqual(
-      6,
-    );
-    const build = await query("capi_mcp_build_info");
+    expect(
+      await singleValue('http_requests_total{job="capi-mcp", method="POST", path="/mcp", status="200"}'),
+    ).toBeGreaterThanOrEqual(6);
+    const build = await query('capi_mcp_build_info{job="capi-mcp"}');
     expect(build).toHaveLength(1);
     expect(build[0]?.metric).toMatchObject({
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
@@ -173,6 +197,64 @@ describe("the gateway's metrics in a real Prometheus", () => {
     });
     expect(checked.output).toBe("");
     expect(checked.code).toBe(0);
+  });
+});
+
+describe("the OAuth gateway's metrics in a real Prometheus", () => {
+  it("count refused bearer tokens, a replayed refresh token and the logged-in user's impersonated call", async () => {
+    const alice = await loginThroughGateway(info, oauthGateway, "alice");
+    try {
+      const pods = await alice.client.callTool({
+        name: "k8s_list_resources",
+        arguments: { resource: "pods", namespace: "web" },
+      });
+      expect(pods.isError, resultText(pods)).toBe(false);
+    } finally {
+      await alice.close();
+    }
+    const failures = 'oauth_downstream_auth_total{job="capi-mcp-oauth", result="failure"}';
+    const successes = 'oauth_downstream_auth_total{job="capi-mcp-oauth", result="success"}';
+    // The login's token-less first connect was refused: let Prometheus settle on a baseline.
+    await waitFor("the login to be scraped", async () => ((await singleValue(successes)) ?? 0) >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const before = (await singleValue(failures)) ?? 0;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const response = await initializeWithBearer(oauthGateway.endpoint, `not-a-token-${attempt}`, "metrics-test");
+      expect(response.status).toBe(401);
+      await response.body?.cancel();
+    }
+    const tokens = alice.provider.tokens();
+    const clientId = String(alice.provider.clientInformation()?.client_id);
+    const refresh = (refreshToken: string) =>
+      fetch(`${oauthGateway.baseUrl}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId }),
+      });
+    expect((await refresh(String(tokens?.refresh_token))).status).toBe(200);
+    expect((await refresh(String(tokens?.refresh_token))).status).toBe(400);
+
+    const expected: [string, number][] = [
+      [failures, before + 3],
+      ['capi_mcp_oauth_events_total{job="capi-mcp-oauth", event="refresh_reuse"}', 1],
+      ['sum(mcp_kubernetes_impersonation_total{job="capi-mcp-oauth"})', 1],
+      ['mcp_kubernetes_impersonation_total{job="capi-mcp-oauth", result="success"}', 1],
+      [
+        'capi_mcp_tool_calls_total{job="capi-mcp-oauth", gen_ai_tool_name="k8s_list_resources", capi_mcp_tool_outcome="ok"}',
+        1,
+      ],
+    ];
+    await waitFor("the OAuth counters to reach what was done", async () => {
+      for (const [expression, value] of expected) if ((await singleValue(expression)) !== value) return false;
+      return true;
+    });
+    for (const [expression, value] of expected) expect(await singleValue(expression), expression).toBe(value);
+    const series = await fetch(
+      `${prometheusUrl}/api/v1/series?match[]=${encodeURIComponent('{job="capi-mcp-oauth"}')}`,
+    );
+    const text = JSON.stringify(await series.json());
+    expect(text).not.toContain("alice");
+    expect(text).not.toContain(String(tokens?.refresh_token));
   });
 });
 
