@@ -92,6 +92,25 @@ async function readOptional(access: ClusterAccess, resource: ApiResource, namesp
   }
 }
 
+/**
+ * A refusal here is of the gateway's OWN service account, not of the user: say so, rather than
+ * the kube layer's "you may not …", which would send the user after rights they cannot fix.
+ */
+async function asGateway<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof GatewayError && (error.code === "forbidden" || error.code === "unauthenticated")) {
+      throw new GatewayError(
+        "unavailable",
+        `The gateway may not ${what} on the management cluster: its service account lacks that RBAC rule, so the call was not made. An administrator must grant it (the Helm chart's RBAC does).`,
+        { ...(error.detail === undefined ? {} : { detail: error.detail }), cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
 /** The management API through `@capi-mcp/kube`: one keep-alive connection, bounded timeouts. */
 export function createManagementApi(options: ManagementApiOptions): ManagementApi {
   const connection: KubeConnection = createKubeConnection({
@@ -122,16 +141,20 @@ export function createManagementApi(options: ManagementApiOptions): ManagementAp
                 resourceAttributes,
               },
             };
-      const answer = await access.create(
-        subject === undefined ? selfSubjectAccessReviews : subjectAccessReviews,
-        review,
-        { dryRun: false },
+      const answer = await asGateway(
+        subject === undefined ? "create selfsubjectaccessreviews" : "create subjectaccessreviews",
+        () =>
+          access.create(subject === undefined ? selfSubjectAccessReviews : subjectAccessReviews, review, {
+            dryRun: false,
+          }),
       );
       const status = (answer as { status?: { allowed?: unknown } }).status;
       return status?.allowed === true;
     },
     async readSecret(namespace, name) {
-      const secret = await readOptional(access, secrets, namespace, name);
+      const secret = await asGateway(`get secrets in namespace ${namespace}`, () =>
+        readOptional(access, secrets, namespace, name),
+      );
       if (!secret) return undefined;
       const data = stringRecord((secret as { data?: unknown }).data);
       return Object.fromEntries(
@@ -139,7 +162,9 @@ export function createManagementApi(options: ManagementApiOptions): ManagementAp
       );
     },
     async readConfigMap(namespace, name) {
-      const configMap = await readOptional(access, configMaps, namespace, name);
+      const configMap = await asGateway(`get configmaps in namespace ${namespace}`, () =>
+        readOptional(access, configMaps, namespace, name),
+      );
       return configMap ? stringRecord((configMap as { data?: unknown }).data) : undefined;
     },
     close: () => connection.close(),
