@@ -30,7 +30,7 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-type Cluster = "org-acme/dev" | "org-acme/prod";
+type Cluster = "management" | "org-acme/dev" | "org-acme/prod";
 
 /** The workload cluster's ResponseComplete events whose auditID is `callId`, waiting briefly for them. */
 async function apiServerEvents(cluster: Cluster, callId: string, atLeast = 1): Promise<ApiServerAuditEvent[]> {
@@ -123,6 +123,18 @@ for (const mode of ["impersonation", "sso-passthrough"] as const) {
         expect(podLists.length, `${cluster} pod lists under ${list.callId}`).toBeGreaterThanOrEqual(1);
         for (const event of events) expect(seenAs(event)).toBe(list.actor.username);
         expect(list.kubernetesResponses).toContainEqual({ cluster, verb: "list", resource: "pods", status: 200 });
+      }
+      // The management cluster's requests of those calls (access reviews: may bob see the cluster?)
+      // carry the same ids, made by the gateway's own service account.
+      // (and, the first time, the cluster's credential read: a kubeconfig Secret or a CA ConfigMap).
+      const management = [
+        ...(await apiServerEvents("management", get.callId)),
+        ...(await apiServerEvents("management", list.callId)),
+      ];
+      expect(management.some((event) => event.objectRef?.resource === "subjectaccessreviews")).toBe(true);
+      for (const event of management) {
+        expect(event.user.username).toBe("system:serviceaccount:capi-mcp-system:capi-mcp");
+        expect(["subjectaccessreviews", "secrets", "configmaps"]).toContain(event.objectRef?.resource);
       }
       // Call ids are per call, never reused.
       expect(get.callId).not.toBe(list.callId);
