@@ -66,7 +66,12 @@ beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), "capi-mcp-prometheus-"));
   gateway = await startHttpGateway({ kubeconfig: info.kubeconfig, context: "org-acme/dev" });
   const metricsUrl = new URL(gateway.process.metricsUrl ?? "");
-  oauthGateway = await startOAuthGateway(info, scratch, { kubeAuth: "impersonation" });
+  // Cluster API mode, users impersonated on the workload clusters.
+  oauthGateway = await startOAuthGateway(info, scratch, {
+    kubeAuth: "impersonation",
+    kubeconfig: info.management.gatewayKubeconfig,
+    extraArguments: ["--enable-capi", "--workload-auth", "impersonation"],
+  });
   const oauthMetricsUrl = new URL(oauthGateway.metricsUrl ?? "");
   const [prometheusPort] = await freePorts(1);
   prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
@@ -200,17 +205,23 @@ describe("the gateway's metrics in a real Prometheus", () => {
   });
 });
 
-describe("the OAuth gateway's metrics in a real Prometheus", () => {
-  it("count refused bearer tokens, a replayed refresh token and the logged-in user's impersonated call", async () => {
-    const alice = await loginThroughGateway(info, oauthGateway, "alice");
+describe("the Cluster API gateway's metrics (OAuth, impersonation) in a real Prometheus", () => {
+  it("count refused bearer tokens, a replayed refresh token, discovery, a fleet-wide list and a denied workload call", async () => {
+    const bob = await loginThroughGateway(info, oauthGateway, "bob");
     try {
-      const pods = await alice.client.callTool({
+      const fleet = await bob.client.callTool({
         name: "k8s_list_resources",
-        arguments: { resource: "pods", namespace: "web" },
+        arguments: { clusters: ["org-acme/dev", "org-acme/prod"], resource: "pods", namespace: "web" },
       });
-      expect(pods.isError, resultText(pods)).toBe(false);
+      expect(fleet.isError, resultText(fleet)).toBe(false);
+      // bob may not read kube-system's secrets on prod: the API server says 403.
+      const forbidden = await bob.client.callTool({
+        name: "k8s_list_resources",
+        arguments: { cluster: "org-acme/prod", resource: "secrets", namespace: "kube-system" },
+      });
+      expect(resultText(forbidden)).toMatch(/^Forbidden/);
     } finally {
-      await alice.close();
+      await bob.close();
     }
     const failures = 'oauth_downstream_auth_total{job="capi-mcp-oauth", result="failure"}';
     const successes = 'oauth_downstream_auth_total{job="capi-mcp-oauth", result="success"}';
@@ -223,8 +234,8 @@ describe("the OAuth gateway's metrics in a real Prometheus", () => {
       expect(response.status).toBe(401);
       await response.body?.cancel();
     }
-    const tokens = alice.provider.tokens();
-    const clientId = String(alice.provider.clientInformation()?.client_id);
+    const tokens = bob.provider.tokens();
+    const clientId = String(bob.provider.clientInformation()?.client_id);
     const refresh = (refreshToken: string) =>
       fetch(`${oauthGateway.baseUrl}/oauth/token`, {
         method: "POST",
@@ -237,8 +248,17 @@ describe("the OAuth gateway's metrics in a real Prometheus", () => {
     const expected: [string, number][] = [
       [failures, before + 3],
       ['capi_mcp_oauth_events_total{job="capi-mcp-oauth", event="refresh_reuse"}', 1],
-      ['sum(mcp_kubernetes_impersonation_total{job="capi-mcp-oauth"})', 1],
+      ['sum(mcp_kubernetes_impersonation_total{job="capi-mcp-oauth"})', 2],
       ['mcp_kubernetes_impersonation_total{job="capi-mcp-oauth", result="success"}', 1],
+      ['mcp_kubernetes_impersonation_total{job="capi-mcp-oauth", result="denied"}', 1],
+      ['mcp_kubernetes_wc_auth_total{job="capi-mcp-oauth", auth_mode="impersonation", result="success"}', 1],
+      ['mcp_kubernetes_wc_auth_total{job="capi-mcp-oauth", auth_mode="impersonation", result="denied"}', 1],
+      [
+        'mcp_kubernetes_operations_total{job="capi-mcp-oauth", cluster_scope="workload", discovery_mode="capi", operation="list", status="error"}',
+        1,
+      ],
+      ['capi_mcp_fanout_duration_seconds_count{job="capi-mcp-oauth"}', 1],
+      ['capi_mcp_discovered_clusters{job="capi-mcp-oauth"}', info.workloadClusters.length],
       [
         'capi_mcp_tool_calls_total{job="capi-mcp-oauth", gen_ai_tool_name="k8s_list_resources", capi_mcp_tool_outcome="ok"}',
         1,
@@ -253,7 +273,8 @@ describe("the OAuth gateway's metrics in a real Prometheus", () => {
       `${prometheusUrl}/api/v1/series?match[]=${encodeURIComponent('{job="capi-mcp-oauth"}')}`,
     );
     const text = JSON.stringify(await series.json());
-    expect(text).not.toContain("alice");
+    expect(text).not.toContain("bob");
+    expect(text).not.toContain("org-acme/prod");
     expect(text).not.toContain(String(tokens?.refresh_token));
   });
 });
