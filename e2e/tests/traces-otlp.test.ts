@@ -31,7 +31,13 @@ beforeAll(async () => {
   gateway = await startOAuthGateway(info, scratch, {
     kubeAuth: "impersonation",
     kubeconfig: info.management.gatewayKubeconfig,
-    extraArguments: ["--enable-capi", "--workload-auth", "sso-passthrough"],
+    extraArguments: [
+      "--enable-capi",
+      "--workload-auth",
+      "sso-passthrough",
+      "--audit-request-headers",
+      "x-model,x-route",
+    ],
     environment: {
       TRACING_EXPORTER: "otlp",
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
@@ -159,6 +165,8 @@ describe("traces of a federated tool call", () => {
         "mcp-session-id": String(sessionRecord.sessionId),
         "mcp-protocol-version": "2025-11-25",
         traceparent: `00-${traceId}-${callerSpanId}-01`,
+        "x-model": "model-under-test",
+        "x-other": "not asked for",
       },
       body: JSON.stringify({
         jsonrpc: "2.0",
@@ -173,6 +181,10 @@ describe("traces of a federated tool call", () => {
     expect(response.status, await response.clone().text()).toBe(200);
     const answer = (await response.json()) as { result?: { isError?: boolean } };
     expect(answer.result?.isError).toBe(true);
+    // The record names the trace and the headers the operator asked for, and only those.
+    const record = await lastRecord("k8s_list_resources");
+    expect(record).toMatchObject({ traceId, outcome: "error", requestHeaders: { "x-model": "model-under-test" } });
+    expect(Object.keys(record.requestHeaders ?? {})).toEqual(["x-model"]);
     await receiver.waitFor((spans) => spans.some((span) => span.traceId === traceId && span.kind === "server"));
     const server = receiver.spans.find((span) => span.traceId === traceId && span.kind === "server");
     expect(server?.parentSpanId).toBe(callerSpanId);
