@@ -4,7 +4,10 @@ import { describe, expect, it } from "vitest";
 
 const packageDirectory = fileURLToPath(new URL("..", import.meta.url));
 
-/** Runs a sink in a child process (the built package), so its stdout and stderr can be read whole. */
+/**
+ * Runs a sink in a child process, so its stdout and stderr can be read whole. It imports the built
+ * telemetry package, which turbo builds before this package's tests (a dependency's build).
+ */
 function runSink(options: string): { stdout: string; stderr: string } {
   const script = `
     import { createAuditSink } from "@capi-mcp/telemetry";
