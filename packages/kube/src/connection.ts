@@ -1,14 +1,20 @@
-import { readFile } from "node:fs/promises";
-import type { RequestOptions } from "node:https";
 import { GatewayError } from "@capi-mcp/core";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { Agent } from "undici";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { createDiscoveryCache, type DiscoveryCache, fetchDiscovery } from "./discovery-cache.js";
 import { type HeaderValues, type Impersonation, identityTerms, impersonationHeaders } from "./impersonation.js";
+import {
+  clusterTls,
+  kubeConfigUserCredentials,
+  scopedKubeConfig,
+  type TlsMaterial,
+  type UserCredentials,
+} from "./kubeconfig-credentials.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import { requestShape, startRequestTelemetry } from "./request-telemetry.js";
-import { KubeHttpError, KubeTransportError, transportErrorFrom } from "./transport-error.js";
+import { KubeHttpError, KubeTransportError, maximumErrorBodyBytes, transportErrorFrom } from "./transport-error.js";
+import { openWebSocket } from "./web-socket.js";
 
 /** Whose identity the connection's calls carry, beyond what the kubeconfig user is. */
 export interface KubeIdentity {
@@ -134,85 +140,12 @@ export interface KubeConnection {
   close(): Promise<void>;
 }
 
-interface TlsMaterial {
-  readonly ca?: Buffer | undefined;
-  readonly cert?: Buffer | undefined;
-  readonly key?: Buffer | undefined;
-  readonly rejectUnauthorized: boolean;
-  readonly servername?: string | undefined;
-}
-
 const defaultQps = 20;
 const defaultBurst = 30;
 const defaultConnectTimeout = 10_000;
 const defaultRequestTimeout = 30_000;
 const defaultDiscoveryTtl = 5 * 60_000;
 const defaultMaxResponseBytes = 64 * 1024 * 1024;
-const maximumErrorBodyBytes = 256 * 1024;
-
-function headerValue(value: unknown): string | string[] | undefined {
-  if (typeof value === "string") return value;
-  if (typeof value === "number") return String(value);
-  if (Array.isArray(value)) return value.map(String);
-  return undefined;
-}
-
-/** A private copy, so selecting the context never changes the caller's KubeConfig. */
-function scopedKubeConfig(source: KubeConfig, context: string): KubeConfig {
-  const scoped = new KubeConfig();
-  scoped.loadFromOptions({
-    clusters: source.clusters,
-    users: source.users,
-    contexts: source.contexts,
-    currentContext: context,
-  });
-  return scoped;
-}
-
-async function clusterTls(scoped: KubeConfig): Promise<TlsMaterial> {
-  const cluster = scoped.getCurrentCluster();
-  if (!cluster) throw new GatewayError("invalid_input", "The kubeconfig context names no cluster.");
-  const ca = cluster.caFile
-    ? await readFile(cluster.caFile)
-    : cluster.caData
-      ? Buffer.from(cluster.caData, "base64")
-      : undefined;
-  return {
-    ca,
-    rejectUnauthorized: !cluster.skipTLSVerify,
-    ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
-  };
-}
-
-interface UserCredentials {
-  readonly cert?: Buffer | undefined;
-  readonly key?: Buffer | undefined;
-  readonly headers: HeaderValues;
-}
-
-/** What client-node's authenticators (token, exec, token file, OIDC, basic) make of the kubeconfig user. */
-async function kubeConfigUserCredentials(scoped: KubeConfig): Promise<UserCredentials> {
-  const options: RequestOptions = {};
-  try {
-    await scoped.applyToHTTPSOptions(options);
-  } catch (error) {
-    // An exec plugin's or token file's failure may quote its own output: keep only its kind.
-    throw new KubeTransportError("credentials", error instanceof Error ? error.name : "credential failure", {
-      cause: error,
-    });
-  }
-  const headers: HeaderValues = {};
-  for (const [name, value] of Object.entries(options.headers ?? {})) {
-    const normalized = headerValue(value);
-    if (normalized !== undefined) headers[name] = normalized;
-  }
-  if (typeof options.auth === "string" && options.auth.includes(":")) {
-    headers.Authorization = `Basic ${Buffer.from(options.auth, "utf8").toString("base64")}`;
-  }
-  const asBuffer = (value: unknown) =>
-    typeof value === "string" ? Buffer.from(value) : Buffer.isBuffer(value) ? value : undefined;
-  return { cert: asBuffer(options.cert), key: asBuffer(options.key), headers };
-}
 
 /**
  * Builds a connection without any I/O: configuration errors (unknown context, proxy, plain http)
@@ -494,23 +427,10 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
     const requestHeaders = { ...(await headers(initial)), ...telemetry.headers };
     const url = new URL(`${basePath}${path}?${query.toString()}`, origin);
     url.protocol = "wss:";
-    const socket = new WebSocket(url, [...protocols], {
-      ...tlsOptions,
-      handshakeTimeout: connectTimeout,
-      perMessageDeflate: false,
-      followRedirects: false,
-      // Set headers here rather than through `headers`, so repeated ones (Impersonate-Group)
-      // go out as separate header lines.
-      finishRequest: (outgoing) => {
-        for (const [name, value] of Object.entries(requestHeaders)) outgoing.setHeader(name, value);
-        outgoing.end();
-      },
-    });
-    socket.once("upgrade", () => telemetry.end({ status: 101 }));
-    socket.once("unexpected-response", (_request, incoming) => telemetry.end({ status: incoming.statusCode ?? 0 }));
-    socket.once("error", (error) => telemetry.end({ error }));
-    socket.once("close", () => telemetry.end({ status: 0 }));
-    return socket;
+    return openWebSocket(
+      { url, protocols, tlsOptions, headers: requestHeaders, handshakeTimeoutMilliseconds: connectTimeout },
+      telemetry,
+    );
   }
 
   const discoveryTransport = { limiter, request };
@@ -537,39 +457,4 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
         );
     },
   };
-}
-
-/**
- * Waits for a WebSocket's handshake. A refused upgrade (403, 404, …) becomes a `KubeHttpError`
- * carrying the API server's Status, so it maps to the same error as a REST call would.
- */
-export function whenOpen(socket: WebSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (error?: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    socket.once("open", () => settle());
-    socket.once("unexpected-response", (outgoing, incoming) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      incoming.on("data", (chunk: Buffer) => {
-        if (size < maximumErrorBodyBytes) chunks.push(chunk);
-        size += chunk.length;
-      });
-      const finish = () => {
-        settle(new KubeHttpError(incoming.statusCode ?? 0, Buffer.concat(chunks).toString("utf8")));
-        outgoing.destroy();
-      };
-      incoming.once("end", finish);
-      incoming.once("error", finish);
-    });
-    socket.on("error", (error) => settle(transportErrorFrom(error, /timeout/i.test(error.message), false)));
-    socket.once("close", () =>
-      settle(new KubeTransportError("unreachable", "the WebSocket closed during the handshake")),
-    );
-  });
 }

@@ -27,9 +27,9 @@ import {
   stdinChannel,
   stdoutChannel,
 } from "./channel-protocol.js";
-import { whenOpen } from "./connection.js";
 import { gatewayErrorFrom } from "./errors.js";
 import { pathSegment } from "./resource-paths.js";
+import { whenOpen } from "./web-socket.js";
 
 function podPath(namespace: string, pod: string, subresource: string): string {
   return `/api/v1/namespaces/${pathSegment("namespace", namespace)}/pods/${pathSegment("pod name", pod)}/${subresource}`;

@@ -17,6 +17,9 @@ export class KubeHttpError extends Error {
   }
 }
 
+/** How much of a refused answer's body (REST, stream or WebSocket upgrade) is kept for its `KubeHttpError`. */
+export const maximumErrorBodyBytes = 256 * 1024;
+
 export type TransportFailureKind =
   /** No connection could be made or kept: refused, reset, DNS, TLS, connect timeout. */
   | "unreachable"
