@@ -7,6 +7,9 @@ describe("the instrumentation environment", () => {
     expect(loadInstrumentationConfig({})).toEqual({
       enabled: true,
       metricsExporter: "prometheus",
+      metricExportIntervalMilliseconds: 60_000,
+      metricExportTimeoutMilliseconds: 30_000,
+      metricsTemporality: "cumulative",
       tracingExporter: "none",
       otlpEndpoint: undefined,
       otlpProtocol: "http/protobuf",
@@ -51,6 +54,40 @@ describe("the instrumentation environment", () => {
     });
   });
 
+  it("pushes metrics over OTLP with METRICS_EXPORTER=otlp, at OTEL_METRIC_EXPORT_INTERVAL, cumulative unless told", () => {
+    const config = loadInstrumentationConfig({
+      METRICS_EXPORTER: "otlp",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "otel-collector:4318",
+      OTEL_EXPORTER_OTLP_INSECURE: "true",
+      OTEL_METRIC_EXPORT_INTERVAL: " 15000 ",
+    });
+    expect(config).toMatchObject({
+      metricsExporter: "otlp",
+      otlpEndpoint: "http://otel-collector:4318",
+      metricExportIntervalMilliseconds: 15_000,
+      // The default 30 s timeout is cut to the shorter interval.
+      metricExportTimeoutMilliseconds: 15_000,
+      metricsTemporality: "cumulative",
+    });
+    expect(
+      loadInstrumentationConfig({
+        METRICS_EXPORTER: "OTLP",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example",
+        OTEL_METRIC_EXPORT_TIMEOUT: "2000",
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "Delta",
+      }),
+    ).toMatchObject({
+      metricsExporter: "otlp",
+      metricExportIntervalMilliseconds: 60_000,
+      metricExportTimeoutMilliseconds: 2000,
+      metricsTemporality: "delta",
+    });
+    // Off is off: no endpoint needed when instrumentation is disabled.
+    expect(loadInstrumentationConfig({ INSTRUMENTATION_ENABLED: "false", METRICS_EXPORTER: "otlp" })).toMatchObject({
+      metricsExporter: "none",
+    });
+  });
+
   it("turns every exporter off when INSTRUMENTATION_ENABLED is false", () => {
     const config = loadInstrumentationConfig({ INSTRUMENTATION_ENABLED: "false", TRACING_EXPORTER: "otlp" });
     expect(config).toMatchObject({ enabled: false, metricsExporter: "none", tracingExporter: "none" });
@@ -78,7 +115,31 @@ describe("the instrumentation environment", () => {
   it.each([
     [
       { METRICS_EXPORTER: "otlp" },
-      "METRICS_EXPORTER: otlp is not supported yet; use prometheus (the /metrics listener) or none.",
+      "METRICS_EXPORTER=otlp needs OTEL_EXPORTER_OTLP_ENDPOINT (for example http://otel-collector:4318).",
+    ],
+    [
+      {
+        METRICS_EXPORTER: "otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      },
+      "OTEL_EXPORTER_OTLP_PROTOCOL: metrics are exported as http/protobuf only, got http/json",
+    ],
+    [
+      { OTEL_METRIC_EXPORT_INTERVAL: "10s" },
+      'OTEL_METRIC_EXPORT_INTERVAL: expected a whole number of milliseconds from 1 to 86400000, such as 60000, got "10s".',
+    ],
+    [{ OTEL_METRIC_EXPORT_INTERVAL: "0" }, "OTEL_METRIC_EXPORT_INTERVAL: expected a whole number of milliseconds"],
+    [{ OTEL_METRIC_EXPORT_INTERVAL: "-5" }, "OTEL_METRIC_EXPORT_INTERVAL: expected a whole number of milliseconds"],
+    [{ OTEL_METRIC_EXPORT_INTERVAL: "1.5" }, "OTEL_METRIC_EXPORT_INTERVAL: expected a whole number of milliseconds"],
+    [{ OTEL_METRIC_EXPORT_TIMEOUT: "abc" }, "OTEL_METRIC_EXPORT_TIMEOUT: expected a whole number of milliseconds"],
+    [
+      { OTEL_METRIC_EXPORT_INTERVAL: "5000", OTEL_METRIC_EXPORT_TIMEOUT: "10000" },
+      "OTEL_METRIC_EXPORT_TIMEOUT: 10000 ms is longer than OTEL_METRIC_EXPORT_INTERVAL (5000 ms)",
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "lowmemory" },
+      'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: expected cumulative, delta (one of), got "lowmemory".',
     ],
     [{ METRICS_EXPORTER: "stdout" }, 'METRICS_EXPORTER: expected prometheus, otlp, none (one of), got "stdout".'],
     [{ TRACING_EXPORTER: "jaeger" }, 'TRACING_EXPORTER: expected otlp, none (one of), got "jaeger".'],

@@ -7,6 +7,7 @@ import { GatewayError } from "@capi-mcp/core";
 
 export const metricsExporters = ["prometheus", "otlp", "none"] as const;
 export const tracingExporters = ["otlp", "none"] as const;
+export const metricsTemporalities = ["cumulative", "delta"] as const;
 export const otlpProtocols = ["http/protobuf", "http/json", "grpc"] as const;
 export const tracesSamplers = [
   "always_on",
@@ -20,8 +21,18 @@ export const tracesSamplers = [
 export interface InstrumentationConfig {
   /** INSTRUMENTATION_ENABLED (default true): false turns metrics and traces off together. */
   readonly enabled: boolean;
-  /** METRICS_EXPORTER (default prometheus); `none` when instrumentation is off. */
-  readonly metricsExporter: "prometheus" | "none";
+  /**
+   * METRICS_EXPORTER (default prometheus): `prometheus` serves /metrics on the metrics listener,
+   * `otlp` pushes to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/metrics (no listener); `none` when
+   * instrumentation is off.
+   */
+  readonly metricsExporter: (typeof metricsExporters)[number];
+  /** OTEL_METRIC_EXPORT_INTERVAL (default 60000, the specification's): ms between OTLP pushes. */
+  readonly metricExportIntervalMilliseconds: number;
+  /** OTEL_METRIC_EXPORT_TIMEOUT (default 30000, at most the interval): ms one push may take. */
+  readonly metricExportTimeoutMilliseconds: number;
+  /** OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (default cumulative, as Prometheus counts). */
+  readonly metricsTemporality: (typeof metricsTemporalities)[number];
   /** TRACING_EXPORTER (default none); `none` when instrumentation is off. Parsed, not yet wired. */
   readonly tracingExporter: (typeof tracingExporters)[number];
   /** OTEL_EXPORTER_OTLP_ENDPOINT as a URL (a scheme-less host:port gets one, see below). */
@@ -71,6 +82,22 @@ function readChoice<T extends string>(
   const choice = choices.find((candidate) => candidate === text);
   if (choice === undefined) throw invalid(variable, raw, `${choices.join(", ")} (one of)`);
   return choice;
+}
+
+/**
+ * A duration in whole milliseconds, as the OpenTelemetry specification gives
+ * OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT: a positive integer, no unit. Capped at a day, so a
+ * typo (an extra digit or three) is a start-up error rather than metrics that never leave.
+ */
+function readMilliseconds(environment: Environment, variable: string, fallback: number): number {
+  const raw = environment[variable];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const text = raw.trim();
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 1 || value > 86_400_000) {
+    throw invalid(variable, raw, "a whole number of milliseconds from 1 to 86400000, such as 60000");
+  }
+  return value;
 }
 
 /**
@@ -132,12 +159,6 @@ export function parseResourceAttributes(raw: string | undefined): Record<string,
 export function loadInstrumentationConfig(environment: Environment): InstrumentationConfig {
   const enabled = readBoolean(environment, "INSTRUMENTATION_ENABLED", true);
   const metricsChoice = readChoice(environment, "METRICS_EXPORTER", metricsExporters, "prometheus");
-  if (metricsChoice === "otlp") {
-    throw new GatewayError(
-      "invalid_input",
-      "METRICS_EXPORTER: otlp is not supported yet; use prometheus (the /metrics listener) or none.",
-    );
-  }
   const tracingExporter = readChoice(environment, "TRACING_EXPORTER", tracingExporters, "none");
   const otlpInsecure = readBoolean(environment, "OTEL_EXPORTER_OTLP_INSECURE", false);
   const endpointText = environment.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -158,6 +179,37 @@ export function loadInstrumentationConfig(environment: Environment): Instrumenta
       "TRACING_EXPORTER=otlp needs OTEL_EXPORTER_OTLP_ENDPOINT (for example http://otel-collector:4318).",
     );
   }
+  if (enabled && metricsChoice === "otlp") {
+    if (otlpEndpoint === undefined) {
+      throw new GatewayError(
+        "invalid_input",
+        "METRICS_EXPORTER=otlp needs OTEL_EXPORTER_OTLP_ENDPOINT (for example http://otel-collector:4318).",
+      );
+    }
+    if (protocol !== "http/protobuf") {
+      throw new GatewayError(
+        "invalid_input",
+        `OTEL_EXPORTER_OTLP_PROTOCOL: metrics are exported as http/protobuf only, got ${protocol}; unset it or set http/protobuf.`,
+      );
+    }
+  }
+  const metricExportIntervalMilliseconds = readMilliseconds(environment, "OTEL_METRIC_EXPORT_INTERVAL", 60_000);
+  const timeoutSet = (environment.OTEL_METRIC_EXPORT_TIMEOUT ?? "").trim() !== "";
+  const timeoutAsked = readMilliseconds(environment, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000);
+  if (timeoutSet && timeoutAsked > metricExportIntervalMilliseconds) {
+    throw new GatewayError(
+      "invalid_input",
+      `OTEL_METRIC_EXPORT_TIMEOUT: ${timeoutAsked} ms is longer than OTEL_METRIC_EXPORT_INTERVAL (${metricExportIntervalMilliseconds} ms); an export must end before the next begins.`,
+    );
+  }
+  // The default timeout (30 s) is cut to a shorter interval, as the SDK does.
+  const metricExportTimeoutMilliseconds = Math.min(timeoutAsked, metricExportIntervalMilliseconds);
+  const metricsTemporality = readChoice(
+    environment,
+    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+    metricsTemporalities,
+    "cumulative",
+  );
   const tracesSampler = readChoice(environment, "OTEL_TRACES_SAMPLER", tracesSamplers, "parentbased_traceidratio");
   const ratioText = environment.OTEL_TRACES_SAMPLER_ARG;
   let tracesSamplerRatio = 0.1;
@@ -185,6 +237,9 @@ export function loadInstrumentationConfig(environment: Environment): Instrumenta
   return {
     enabled,
     metricsExporter: enabled ? metricsChoice : "none",
+    metricExportIntervalMilliseconds,
+    metricExportTimeoutMilliseconds,
+    metricsTemporality,
     tracingExporter: enabled ? tracingExporter : "none",
     otlpEndpoint,
     otlpProtocol: protocol,

@@ -11,6 +11,7 @@ import { createGuard } from "@capi-mcp/policy";
 import {
   createAuditMetrics,
   createAuditSink,
+  createOtlpMetrics,
   createPrometheusMetrics,
   createSessionMetrics,
   createToolTelemetry,
@@ -27,7 +28,7 @@ import { loadInClusterKubeConfig } from "./in-cluster.js";
 import { createMetricsApp, listenMetrics, type MetricsListener } from "./metrics-listener.js";
 import { createGatewayInstruments } from "./metrics-wiring.js";
 import { createOAuthSetup, type OAuthSetup } from "./oauth-setup.js";
-import { startConfiguredTracing } from "./tracing-setup.js";
+import { metricsUrl, startConfiguredTracing } from "./tracing-setup.js";
 
 export interface RunningGateway {
   /** The MCP endpoint URL (streamable HTTP), or undefined on stdio. */
@@ -75,7 +76,7 @@ function fanoutTimeout(config: GatewayConfig): number {
 
 /** Where /metrics is served: the flag, else the default on streamable HTTP; on stdio only when asked. */
 export function effectiveMetricsAddress(config: GatewayConfig): string | undefined {
-  if (config.instrumentation.metricsExporter === "none") return undefined;
+  if (config.instrumentation.metricsExporter !== "prometheus") return undefined;
   return config.metricsAddr ?? (config.transport === "streamable-http" ? "127.0.0.1:9090" : undefined);
 }
 
@@ -91,6 +92,25 @@ interface MetricsSetup {
  * CLI), so the global registration is that process's; close() unregisters it.
  */
 async function startMetrics(config: GatewayConfig, logger: Logger, version: string): Promise<MetricsSetup> {
+  const instrumentation = config.instrumentation;
+  if (instrumentation.metricsExporter === "otlp" && instrumentation.otlpEndpoint !== undefined) {
+    // Push instead of pull: no /metrics listener. A --metrics-addr given anyway is said, not served.
+    if (config.metricsAddr !== undefined) {
+      logger.warn({ metricsAddr: config.metricsAddr }, "METRICS_EXPORTER=otlp: --metrics-addr is not served");
+    }
+    const otlp = createOtlpMetrics({
+      url: metricsUrl(instrumentation.otlpEndpoint),
+      serviceName: instrumentation.serviceName,
+      serviceVersion: version,
+      resourceAttributes: instrumentation.resourceAttributes,
+      exportIntervalMilliseconds: instrumentation.metricExportIntervalMilliseconds,
+      exportTimeoutMilliseconds: instrumentation.metricExportTimeoutMilliseconds,
+      temporality: instrumentation.metricsTemporality,
+    });
+    otlp.registerGlobally();
+    logger.info({ otlpEndpoint: instrumentation.otlpEndpoint }, "capi-mcp exporting metrics");
+    return { prometheus: undefined, listener: undefined, close: () => otlp.shutdown() };
+  }
   const address = effectiveMetricsAddress(config);
   if (address === undefined) return { prometheus: undefined, listener: undefined, async close() {} };
   const prometheus = createPrometheusMetrics({

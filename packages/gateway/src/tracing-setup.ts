@@ -9,6 +9,11 @@ export function tracesUrl(endpoint: string): string {
   return `${endpoint.replace(/\/+$/, "")}/v1/traces`;
 }
 
+/** The OTLP/HTTP metrics URL for a base endpoint (METRICS_EXPORTER=otlp), built the same way. */
+export function metricsUrl(endpoint: string): string {
+  return `${endpoint.replace(/\/+$/, "")}/v1/metrics`;
+}
+
 /** Starts trace export when TRACING_EXPORTER=otlp; undefined (spans stay no-ops) otherwise. */
 export function startConfiguredTracing(
   instrumentation: InstrumentationConfig,

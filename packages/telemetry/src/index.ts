@@ -19,6 +19,12 @@ export {
   type TokenStoreDecryptionFailureReason,
 } from "./oauth-metrics.js";
 export {
+  createOtlpMetrics,
+  type MetricsTemporality,
+  type OtlpMetrics,
+  type OtlpMetricsOptions,
+} from "./otlp-metrics.js";
+export {
   createPrometheusMetrics,
   type PrometheusMetrics,
   type PrometheusMetricsOptions,
