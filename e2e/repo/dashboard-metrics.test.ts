@@ -1,7 +1,6 @@
 // The chart's Grafana dashboards query only metrics the gateway exports: every metric name in
 // every panel's PromQL is checked against an exposition made by the gateway's own instrument
 // factories, each instrument recorded once, scraped through the Prometheus exporter.
-import { readdirSync, readFileSync } from "node:fs";
 import {
   createAuditMetrics,
   createClientPoolMetrics,
@@ -12,47 +11,7 @@ import {
   createToolTelemetry,
 } from "@capi-mcp/telemetry";
 import { describe, expect, it } from "vitest";
-
-const dashboards = new URL("../../charts/capi-mcp/files/dashboards/", import.meta.url);
-
-const promqlWords = new Set(
-  "sum min max avg count stddev stdvar topk bottomk quantile count_values group by without on ignoring group_left group_right and or unless offset bool rate irate increase delta idelta deriv histogram_quantile label_values label_replace label_join abs ceil floor round clamp clamp_min clamp_max time vector scalar absent absent_over_time sum_over_time avg_over_time max_over_time min_over_time count_over_time last_over_time sort sort_desc le inf nan".split(
-    " ",
-  ),
-);
-
-/** Metric names in a PromQL expression: identifiers outside strings, label matchers, ranges and groupings. */
-export function metricNamesIn(expression: string): string[] {
-  const stripped = expression
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, " ")
-    .replace(/\[[^\]]*\]/g, " ")
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ")
-    .replace(/\$\w+/g, " ");
-  const names = new Set<string>();
-  for (const match of stripped.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\()?/g)) {
-    const [, name, call] = match;
-    if (name === undefined || call !== undefined || promqlWords.has(name.toLowerCase())) continue;
-    if (/^\d/.test(name)) continue;
-    names.add(name);
-  }
-  return [...names];
-}
-
-interface Panel {
-  readonly title?: string;
-  readonly targets?: readonly { readonly expr?: string }[];
-  readonly panels?: readonly Panel[];
-}
-
-function expressionsOf(panels: readonly Panel[]): { panel: string; expr: string }[] {
-  return panels.flatMap((panel) => [
-    ...(panel.targets ?? []).flatMap((target) =>
-      target.expr ? [{ panel: panel.title ?? "?", expr: target.expr }] : [],
-    ),
-    ...expressionsOf(panel.panels ?? []),
-  ]);
-}
+import { dashboardFiles, dashboardQueries, metricNamesIn, seriesNamesIn } from "../chart/dashboards.ts";
 
 async function exportedSeriesNames(): Promise<Set<string>> {
   const prometheus = createPrometheusMetrics({ serviceName: "dashboard-test", serviceVersion: "0.0.0" });
@@ -87,27 +46,18 @@ async function exportedSeriesNames(): Promise<Set<string>> {
     createAuditMetrics(meter).count("mutation");
     createToolTelemetry({ meter }).startToolCall({ tool: "k8s_list_resources" }).end({ outcome: "ok" });
     const text = await prometheus.scrape();
-    return new Set(
-      text
-        .split("\n")
-        .filter((line) => line !== "" && !line.startsWith("#"))
-        .map((line) => line.replace(/[{ ].*$/, "")),
-    );
+    return seriesNamesIn(text);
   } finally {
     await prometheus.shutdown();
   }
 }
 
 describe("the chart's Grafana dashboards", () => {
-  const files = readdirSync(dashboards).filter((file) => file.endsWith(".json"));
+  const files = dashboardFiles();
 
   it("exist, as JSON with a uid and panels", () => {
     expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      const dashboard = JSON.parse(readFileSync(new URL(file, dashboards), "utf8")) as {
-        uid?: string;
-        panels?: Panel[];
-      };
+    for (const { file, dashboard } of files) {
       expect(dashboard.uid, file).toMatch(/^[a-z0-9-]+$/);
       expect(dashboard.panels?.length, file).toBeGreaterThan(0);
     }
@@ -117,17 +67,11 @@ describe("the chart's Grafana dashboards", () => {
     const exported = await exportedSeriesNames();
     expect(exported).toContain("http_requests_total");
     let checked = 0;
-    for (const file of files) {
-      const dashboard = JSON.parse(readFileSync(new URL(file, dashboards), "utf8")) as { panels: Panel[] };
-      for (const { panel, expr } of expressionsOf(dashboard.panels)) {
-        const names = metricNamesIn(expr);
-        expect(names.length, `${file} "${panel}": ${expr}`).toBeGreaterThan(0);
-        for (const name of names) {
-          expect(exported.has(name), `${file} "${panel}" queries ${name}, which the gateway does not export`).toBe(
-            true,
-          );
-          checked += 1;
-        }
+    for (const { file, panel, expr, names } of dashboardQueries()) {
+      expect(names.length, `${file} "${panel}": ${expr}`).toBeGreaterThan(0);
+      for (const name of names) {
+        expect(exported.has(name), `${file} "${panel}" queries ${name}, which the gateway does not export`).toBe(true);
+        checked += 1;
       }
     }
     expect(checked).toBeGreaterThan(15);

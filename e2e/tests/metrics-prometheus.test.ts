@@ -10,6 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { dashboardQueries, seriesNamesIn } from "../chart/dashboards.ts";
 import { baseValues, merge, renderChart } from "../chart/values-matrix.ts";
 import type { FleetInfo } from "../fleet/fleet.ts";
 import { freePorts } from "../fleet/processes.ts";
@@ -276,6 +277,50 @@ describe("the Cluster API gateway's metrics (OAuth, impersonation) in a real Pro
     expect(text).not.toContain("bob");
     expect(text).not.toContain("org-acme/prod");
     expect(text).not.toContain(String(tokens?.refresh_token));
+  });
+});
+
+/**
+ * Dashboard metrics no call in this file can cause on a live gateway, each with why. The test fails
+ * when one of these does appear (the entry is stale) or when any other dashboard metric is missing.
+ */
+const notCausedHere: Record<string, string> = {
+  capi_mcp_audit_write_failures_total:
+    "counted only when the audit sink fails to write, which these gateways' sinks do not",
+  mcp_kubernetes_client_cache_evictions_total:
+    "counted when a pooled client expires or the pool is full; the pool's TTL and size outlast this test",
+  capi_mcp_fanout_cluster_failures_total:
+    "counted when a cluster fails inside a fleet-wide call; every workload cluster of the fleet answers",
+};
+
+describe("the chart's Grafana dashboard against live gateways", () => {
+  it("queries only metrics the gateways export after the calls above, histograms as _bucket, _sum and _count", async () => {
+    const scrapes = await Promise.all(
+      [gateway.process.metricsUrl, oauthGateway.metricsUrl].map(async (url) => {
+        const response = await fetch(url ?? "");
+        expect(response.status).toBe(200);
+        return response.text();
+      }),
+    );
+    const live = new Set(scrapes.flatMap((text) => [...seriesNamesIn(text)]));
+    const queried = new Map<string, string>();
+    for (const { file, panel, names } of dashboardQueries())
+      for (const name of names) queried.set(name, `${file} "${panel}"`);
+    expect(queried.size).toBeGreaterThan(15);
+    const missing: string[] = [];
+    for (const [name, where] of queried) {
+      const family = name.replace(/_bucket$/, "");
+      const present =
+        name === family
+          ? live.has(name)
+          : ["_bucket", "_sum", "_count"].every((suffix) => live.has(`${family}${suffix}`));
+      if (!present && notCausedHere[name] === undefined) missing.push(`${name} (${where})`);
+      if (present && notCausedHere[name] !== undefined) missing.push(`${name} appeared: remove it from notCausedHere`);
+    }
+    for (const name of Object.keys(notCausedHere)) {
+      if (!queried.has(name)) missing.push(`${name} is listed in notCausedHere but no dashboard queries it`);
+    }
+    expect(missing).toEqual([]);
   });
 });
 
