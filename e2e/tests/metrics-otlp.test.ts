@@ -62,7 +62,7 @@ function latest(metric: string): ReceivedMetricPoint[] {
 }
 
 /** The value of the point of `metric` whose attributes include `match` in the latest export, 0 when none. */
-function valueOf(metric: string, match: Record<string, string>): number {
+function pointValue(metric: string, match: Record<string, string>): number {
   const matching = latest(metric).filter((point) =>
     Object.entries(match).every(([key, value]) => String(point.attributes[key]) === value),
   );
@@ -82,9 +82,9 @@ describe("metrics pushed over OTLP/HTTP protobuf", () => {
   it("move by exactly the tool calls made, cumulatively, under the service's resource", async () => {
     await receiver.waitForMetrics(() => latest("http_requests_total").length > 0);
     await nextExports();
-    const requestsBefore = valueOf("http_requests_total", mcpOk);
-    const listsBefore = valueOf("mcp_kubernetes_operations_total", listSuccess);
-    const operationsBefore = valueOf("mcp_kubernetes_operations_total", {});
+    const requestsBefore = pointValue("http_requests_total", mcpOk);
+    const listsBefore = pointValue("mcp_kubernetes_operations_total", listSuccess);
+    const operationsBefore = pointValue("mcp_kubernetes_operations_total", {});
     const startTimes = new Map(
       latest("mcp_kubernetes_operations_total").map((point) => [
         JSON.stringify(point.attributes),
@@ -102,13 +102,13 @@ describe("metrics pushed over OTLP/HTTP protobuf", () => {
       expect(result.isError, resultText(result)).toBe(false);
     }
     await receiver.waitForMetrics(
-      () => valueOf("mcp_kubernetes_operations_total", listSuccess) >= listsBefore + calls.length,
+      () => pointValue("mcp_kubernetes_operations_total", listSuccess) >= listsBefore + calls.length,
     );
     await nextExports();
 
-    expect(valueOf("http_requests_total", mcpOk)).toBe(requestsBefore + calls.length);
-    expect(valueOf("mcp_kubernetes_operations_total", listSuccess)).toBe(listsBefore + calls.length);
-    expect(valueOf("mcp_kubernetes_operations_total", {})).toBe(operationsBefore + calls.length);
+    expect(pointValue("http_requests_total", mcpOk)).toBe(requestsBefore + calls.length);
+    expect(pointValue("mcp_kubernetes_operations_total", listSuccess)).toBe(listsBefore + calls.length);
+    expect(pointValue("mcp_kubernetes_operations_total", {})).toBe(operationsBefore + calls.length);
     for (const metric of ["http_requests_total", "mcp_kubernetes_operations_total"]) {
       for (const point of latest(metric)) {
         expect(point, metric).toMatchObject({ type: "sum", temporality: "cumulative", monotonic: true });
@@ -133,7 +133,7 @@ describe("metrics pushed over OTLP/HTTP protobuf", () => {
     const response = await initializeWithBearer(gateway.endpoint, refusedBearer, "metrics-otlp-test");
     expect(response.status).toBe(401);
     await response.body?.cancel();
-    await receiver.waitForMetrics(() => valueOf("oauth_downstream_auth_total", { result: "failure" }) >= 1);
+    await receiver.waitForMetrics(() => pointValue("oauth_downstream_auth_total", { result: "failure" }) >= 1);
     await nextExports();
     const tokens = bob.provider.tokens();
     const secrets = [tokens?.access_token, tokens?.refresh_token, refusedBearer, gateway.registrationToken].filter(
