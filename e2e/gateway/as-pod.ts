@@ -14,8 +14,12 @@ import { once } from "node:events";
 import { existsSync, realpathSync } from "node:fs";
 import { chmod, chown, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { KubeRestClient } from "../fleet/kube-rest.ts";
 import { gatewayCli } from "./harness.ts";
+import { mountTmpfsKeeping } from "./tmpfs-keeping.ts";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 interface KeyToPath {
   readonly key: string;
@@ -314,7 +318,7 @@ export function startPodProcess(options: {
     for (const root of overlays) lines.push(`mount -o remount,ro ${quote(root)}`);
   }
   for (const mount of options.filesystem.mounts) {
-    if (mount.tmpfs) lines.push(`mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs ${quote(mount.target)}`);
+    if (mount.tmpfs) lines.push(...mountTmpfsKeeping(mount.target, repoRoot, "mode=1777,nosuid,nodev"));
   }
   const privileges = [
     ...(security.runAsUser === undefined ? [] : ["--reuid", String(security.runAsUser)]),

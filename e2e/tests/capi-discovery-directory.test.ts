@@ -249,7 +249,7 @@ describe("Cluster API discovery on the fleet", () => {
       (change) => change.type === "credentials-changed" && change.namespace === readable,
     );
     expect(credentialChanges).toEqual([
-      { type: "credentials-changed", namespace: readable, name: `${name}-kubeconfig` },
+      { type: "credentials-changed", namespace: readable, name: `${name}-kubeconfig`, from: "secret" },
     ]);
     expect(JSON.stringify(logs)).not.toMatch(new RegExp(`${base64("rotated kubeconfig")}|rotated kubeconfig`));
   });

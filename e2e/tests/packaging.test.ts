@@ -34,6 +34,7 @@ import type { FleetInfo } from "../fleet/fleet.ts";
 import { freePorts } from "../fleet/processes.ts";
 import { fleetInfo } from "../fleet/test-context.ts";
 import { resultText } from "../gateway/harness.ts";
+import { mountTmpfsKeeping } from "../gateway/tmpfs-keeping.ts";
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -198,7 +199,7 @@ describe("the container image's production install, run as the Dockerfile config
       'mount --bind "$2" /srv && mount -o remount,bind,ro /srv',
       'mount --bind "$3" /usr/local/bin && mount -o remount,bind,ro /usr/local/bin',
       "mount -o remount,bind,ro /",
-      "mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev tmpfs /tmp",
+      ...mountTmpfsKeeping("/tmp", repo, "mode=1777,size=64m,nosuid,nodev"),
       'cd "$4"',
       "uid=$5 gid=$6 && shift 6",
       'exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- env -i "$@"',
@@ -446,7 +447,7 @@ describe("the npm package: one tarball that installs into an empty folder and se
     expect(files).toContain("package/LICENSE");
     expect(files).toContain("package/node_modules/@capi-mcp/gateway/dist/cli.js");
     for (const file of files) {
-      expect(file).not.toMatch(/\.test\.|\.map$|\.ts$|\/src\/|\.tsbuildinfo$|\.pem$|\.key$|kubeconfig/);
+      expect(file).not.toMatch(/\.test\.|\.map$|\.ts$|\/src\/|\.tsbuildinfo$|\.pem$|\.key$|\/kubeconfig(\.ya?ml)?$/);
     }
     const { stdout: contents } = await run("tar", ["-xzOf", tarball], { maxBuffer: 64 * 1024 * 1024 });
     expect(contents).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
