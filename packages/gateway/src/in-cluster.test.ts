@@ -16,16 +16,8 @@ import { loadInClusterKubeConfig, tokenFileRereadMilliseconds } from "./in-clust
 
 const run = promisify(execFile);
 
-let scratch: string;
-let server: Server;
-let port: number;
-let caPem: string;
-const seen: (string | undefined)[] = [];
-
-beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), "capi-mcp-in-cluster-"));
-  const certFile = path.join(scratch, "server.crt");
-  const keyFile = path.join(scratch, "server.key");
+/** A throw-away self-signed CA certificate for 127.0.0.1 from the machine's openssl. */
+async function selfSignedCa(commonName: string, keyFile: string, certFile: string): Promise<void> {
   await run("openssl", [
     "req",
     "-x509",
@@ -37,7 +29,7 @@ beforeAll(async () => {
     "-days",
     "1",
     "-subj",
-    "/CN=stand-in API server",
+    `/CN=${commonName}`,
     "-addext",
     "subjectAltName=IP:127.0.0.1",
     "-addext",
@@ -47,6 +39,19 @@ beforeAll(async () => {
     "-out",
     certFile,
   ]);
+}
+
+let scratch: string;
+let server: Server;
+let port: number;
+let caPem: string;
+const seen: (string | undefined)[] = [];
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), "capi-mcp-in-cluster-"));
+  const certFile = path.join(scratch, "server.crt");
+  const keyFile = path.join(scratch, "server.key");
+  await selfSignedCa("stand-in API server", keyFile, certFile);
   caPem = await readFile(certFile, "utf8");
   server = createServer({ cert: caPem, key: await readFile(keyFile, "utf8") }, (request, response) => {
     seen.push(request.headers.authorization);
@@ -125,23 +130,7 @@ describe("the in-cluster service account", () => {
     // Another self-signed CA in place of the one that signed the stand-in's certificate.
     const otherKey = path.join(scratch, "other.key");
     const otherCert = path.join(scratch, "other.crt");
-    await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=other",
-      "-keyout",
-      otherKey,
-      "-out",
-      otherCert,
-    ]);
+    await selfSignedCa("other", otherKey, otherCert);
     await writeFile(path.join(directory, `..${generation}`, "ca.crt"), await readFile(otherCert, "utf8"));
     const connection = createKubeConnection({ kubeConfig: loadInClusterKubeConfig(environment(), directory) });
     try {
