@@ -35,30 +35,31 @@ export function requestShape(method: string, path: string, query?: URLSearchPara
   }
   const [resource, name, subresource] = rest.map((segment) => decodeURIComponent(segment));
   const label = subresource === undefined ? resource : `${resource}/${subresource}`;
-  const verb = upgrade
-    ? "connect"
-    : method === "GET"
-      ? name !== undefined
-        ? "get"
-        : query?.get("watch") === "true" || query?.get("watch") === "1"
-          ? "watch"
-          : "list"
-      : method === "POST"
-        ? "create"
-        : method === "PUT"
-          ? "update"
-          : method === "PATCH"
-            ? "patch"
-            : method === "DELETE"
-              ? name === undefined
-                ? "deletecollection"
-                : "delete"
-              : method.toLowerCase();
+  const verb = upgrade ? "connect" : verbOf(method, name !== undefined, query);
   return {
     verb,
     ...(label === undefined ? {} : { resource: label }),
     ...(namespace === undefined ? {} : { namespace }),
   };
+}
+
+/** The authorizer's verb for a method on a collection (no name) or one object. */
+function verbOf(method: string, named: boolean, query: URLSearchParams | undefined): string {
+  switch (method) {
+    case "GET":
+      if (named) return "get";
+      return query?.get("watch") === "true" || query?.get("watch") === "1" ? "watch" : "list";
+    case "POST":
+      return "create";
+    case "PUT":
+      return "update";
+    case "PATCH":
+      return "patch";
+    case "DELETE":
+      return named ? "delete" : "deletecollection";
+    default:
+      return method.toLowerCase();
+  }
 }
 
 export interface RequestTelemetry {
